@@ -1,0 +1,258 @@
+// Package appliance assembles Apiary: it reads the configuration, opens the
+// store, binds the embedded MQTT broker and the web server, and runs them
+// until its context ends. It holds no logic of its own beyond the order in
+// which the parts start and stop:
+//
+//	start: store, then broker and HTTP
+//	stop:  healthz says 503, broker and HTTP stop accepting and finish what
+//	       they hold, then the store is flushed and closed last.
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/apiary-hive/apiary/ingest"
+	"github.com/apiary-hive/apiary/ingest/address"
+	"github.com/apiary-hive/apiary/ingest/decode"
+	"github.com/apiary-hive/apiary/ingest/mqtt"
+	"github.com/apiary-hive/apiary/store"
+	"github.com/apiary-hive/apiary/ui"
+)
+
+// Build describes the binary, stamped by the linker.
+type Build struct {
+	Version string
+	Commit  string
+}
+
+// Appliance is a running Apiary.
+type Appliance struct {
+	cfg    Config
+	build  Build
+	log    *slog.Logger
+	store  *store.Store
+	ingest *ingest.Ingester
+	broker *mqtt.Broker
+	web    *http.Server
+	webLn  net.Listener
+
+	state     atomic.Int32
+	closeOnce sync.Once
+	closeErr  error
+}
+
+const (
+	stateStarting int32 = iota
+	stateReady
+	stateStopping
+)
+
+// Open validates cfg, opens the store and binds the listeners, so that a
+// port in use or an unreadable data directory fails here, before Run.
+func Open(cfg Config, build Build, log *slog.Logger) (*Appliance, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	zone, _ := cfg.Location()
+	syncEvery, _ := cfg.SyncInterval()
+	a := &Appliance{cfg: cfg, build: build, log: log}
+
+	st, err := store.Open(store.Options{
+		Dir:            cfg.DataDir,
+		CacheBytes:     int64(cfg.Store.Cache),
+		MemTableBytes:  int64(cfg.Store.Memtable),
+		SyncInterval:   syncEvery,
+		ErrorLogMax:    cfg.Errors.MaxEntries,
+		ErrorLogMaxAge: time.Duration(cfg.Errors.MaxAge),
+		Logger:         log.With("component", "store"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.store = st
+
+	realms := map[string]address.Realm{}
+	for _, r := range cfg.Realms {
+		realms[r.Name] = address.Realm{Name: r.Name, LAN: r.Strategy == "lan", AllowedNetworks: r.AllowedNetworks}
+	}
+	a.ingest = ingest.New(st, ingest.Options{
+		Resolver: address.Resolver{Realms: realms, MaxLen: cfg.Ingest.MaxTopic},
+		Decode: decode.Options{
+			Zone:         zone,
+			MaxFields:    cfg.Ingest.MaxFields,
+			EarliestTime: cfg.Ingest.EarliestTime,
+			MaxAhead:     time.Duration(cfg.Ingest.MaxAhead),
+		},
+		MaxPayload: int(cfg.MQTT.MaxPayload),
+		Logger:     log.With("component", "ingest"),
+	})
+
+	if cfg.MQTT.Listen != "" {
+		a.broker, err = mqtt.NewBroker(mqtt.BrokerOptions{
+			Listen:    cfg.MQTT.Listen,
+			MaxPacket: int(cfg.MQTT.MaxPayload) + 64<<10, // payload plus topic and properties
+			Handler:   a.ingest.HandleMQTT,
+			Problem: func(kind, client, msg string) {
+				st.RecordError(store.ErrorEntry{Kind: kind, Source: "mqtt", Client: client, Message: msg})
+			},
+			Logger: log,
+		})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+
+	a.webLn, err = net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		a.closeParts()
+		return nil, fmt.Errorf("http: listen on %s: %w", cfg.HTTP.Listen, err)
+	}
+	a.web = &http.Server{
+		Handler:           a.handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+func (a *Appliance) handler() http.Handler {
+	loc, _ := a.cfg.Location()
+	clients := func() int64 {
+		if a.broker == nil {
+			return 0
+		}
+		return a.broker.Clients()
+	}
+	web := ui.New(ui.Options{
+		Store:       a.store,
+		Version:     a.build.Version,
+		Zone:        loc,
+		MQTTClients: clients,
+		Logger:      a.log.With("component", "ui"),
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.Handle("/", web)
+	return mux
+}
+
+// healthz answers 200 once the store, the broker and HTTP are up, and 503
+// while starting or stopping.
+func (a *Appliance) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	switch a.state.Load() {
+	case stateReady:
+		if a.broker != nil && !a.broker.Serving() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "mqtt broker not serving")
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	case stateStopping:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "stopping")
+	default:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "starting")
+	}
+}
+
+// HTTPAddr is the address the web server listens on.
+func (a *Appliance) HTTPAddr() net.Addr { return a.webLn.Addr() }
+
+// MQTTAddr is the address of the embedded broker, or nil when it is off.
+func (a *Appliance) MQTTAddr() net.Addr {
+	if a.broker == nil {
+		return nil
+	}
+	return a.broker.Addr()
+}
+
+// Store is the appliance's store (for the backup command and tests).
+func (a *Appliance) Store() *store.Store { return a.store }
+
+// Run serves until ctx ends, then stops gracefully and closes the appliance.
+func (a *Appliance) Run(ctx context.Context) error {
+	start := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	if a.broker != nil {
+		if err := a.broker.Start(); err != nil {
+			a.Close()
+			return err
+		}
+		a.log.Info("mqtt broker listening", "addr", a.broker.Addr().String())
+	}
+	g.Go(func() error {
+		if err := a.web.Serve(a.webLn); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	a.log.Info("web interface listening", "addr", a.webLn.Addr().String())
+	a.state.Store(stateReady)
+	a.log.Info("apiary ready", "version", a.build.Version, "data", a.cfg.DataDir, "startup", time.Since(start).Round(time.Millisecond))
+	a.log.Warn("no authentication configured: any device on this network may publish and read (an open LAN appliance)")
+
+	g.Go(func() error {
+		<-gctx.Done()
+		return a.Close()
+	})
+	return g.Wait()
+}
+
+// Close stops the appliance in order: producers first (broker, HTTP), the
+// store last. It is safe to call more than once.
+func (a *Appliance) Close() error {
+	a.closeOnce.Do(func() {
+		a.state.Store(stateStopping)
+		a.log.Info("stopping")
+		a.closeErr = a.closeParts()
+	})
+	return a.closeErr
+}
+
+func (a *Appliance) closeParts() error {
+	var errs []error
+	step := func(name string, fn func() error) {
+		t := time.Now()
+		if err := fn(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+		a.log.Info("stopped", "part", name, "took", time.Since(t).Round(time.Millisecond))
+	}
+	if a.broker != nil {
+		step("mqtt broker", a.broker.Close)
+	}
+	if a.web != nil {
+		step("http", func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return a.web.Shutdown(ctx)
+		})
+	} else if a.webLn != nil {
+		a.webLn.Close()
+	}
+	if a.store != nil {
+		step("store", a.store.Close)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,151 @@
+// Command apiary is the Apiary appliance: one binary that receives hive
+// telemetry over MQTT and HTTP, stores it, and serves dashboards.
+//
+//	apiary [serve] [flags]   run the appliance (the default)
+//	apiary config [flags]    print the configuration in effect, as TOML
+//	apiary version           print version, commit, Go version and platform
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/apiary-hive/apiary/appliance"
+)
+
+// Stamped at build time with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = "none"
+)
+
+// exitUsage is the exit status for a bad command line or configuration.
+const exitUsage = 2
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stderr)
+	case "config":
+		cfg, code := loadConfig("config", args, stderr)
+		if code != 0 {
+			return code
+		}
+		if err := cfg.WriteTOML(stdout); err != nil {
+			fmt.Fprintln(stderr, "apiary config:", err)
+			return 1
+		}
+		return 0
+	case "version":
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "apiary version: unexpected argument %q\n", args[0])
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "apiary %s (commit %s, %s, %s/%s)\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return 0
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "apiary: unknown command %q\n", cmd)
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage:
+  apiary [serve] [flags]   run the appliance (the default)
+  apiary config [flags]    print the configuration in effect, as TOML
+  apiary version           print version, commit, Go version and platform
+
+Flags of serve and config:
+  --config FILE        configuration file (TOML); every key has a default
+  --data DIR           data directory (data_dir)
+  --http ADDR          web and HTTP ingest listen address (http.listen)
+  --mqtt ADDR          embedded MQTT broker listen address; "" turns it off (mqtt.listen)
+  --mqtt-broker URL    external MQTT broker to subscribe to (mqtt.broker)
+`)
+}
+
+// loadConfig parses the flags of serve and config: the file first, then
+// the flags that were given on top.
+func loadConfig(cmd string, args []string, stderr io.Writer) (appliance.Config, int) {
+	fs := flag.NewFlagSet("apiary "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { usage(stderr) }
+	file := fs.String("config", "", "configuration file (TOML)")
+	data := fs.String("data", "", "data directory")
+	httpAddr := fs.String("http", "", "web listen address")
+	mqttAddr := fs.String("mqtt", "", `embedded MQTT broker listen address; "" turns it off`)
+	broker := fs.String("mqtt-broker", "", "external MQTT broker URL")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return appliance.Config{}, exitUsage
+		}
+		return appliance.Config{}, exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "apiary %s: unexpected argument %q\n", cmd, fs.Arg(0))
+		return appliance.Config{}, exitUsage
+	}
+	cfg, err := appliance.LoadConfig(*file)
+	if err != nil {
+		fmt.Fprintln(stderr, "apiary:", err)
+		return cfg, exitUsage
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "data":
+			cfg.DataDir = *data
+		case "http":
+			cfg.HTTP.Listen = *httpAddr
+		case "mqtt":
+			cfg.MQTT.Listen = *mqttAddr
+		case "mqtt-broker":
+			cfg.MQTT.Broker = *broker
+		}
+	})
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "apiary: configuration:", err)
+		return cfg, exitUsage
+	}
+	return cfg, 0
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) int {
+	cfg, code := loadConfig("serve", args, stderr)
+	if code != 0 {
+		return code
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	app, err := appliance.Open(cfg, appliance.Build{Version: version, Commit: commit}, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	if err := app.Run(ctx); err != nil {
+		log.Error("stopped with an error", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}

@@ -1,0 +1,211 @@
+// Package ingest turns messages from the wire into stored readings: it
+// resolves the address, decodes the payload, writes the result, and puts
+// every problem into the store's error log.
+//
+// ingest never answers on the MQTT bus: Kotori's 2018 outage was its own
+// error messages, published back onto the bus it consumed. A bad message
+// becomes one deduplicated error-log entry; a failed write is reported to
+// the transport so that the device is not acknowledged and sends again.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apiary-hive/apiary/ingest/address"
+	"github.com/apiary-hive/apiary/ingest/decode"
+	"github.com/apiary-hive/apiary/ingest/mqtt"
+	"github.com/apiary-hive/apiary/store"
+)
+
+// Store is what ingest needs of the store.
+type Store interface {
+	Write(ctx context.Context, readings []store.Reading) error
+	WriteEvents(ctx context.Context, events []store.Event) error
+	RecordError(e store.ErrorEntry)
+}
+
+// Options configure an Ingester.
+type Options struct {
+	Resolver address.Resolver
+	// Decode holds the zone for times without one and the per-message limits.
+	Decode decode.Options
+	// MaxPayload bounds a payload in bytes (default 256 KiB).
+	MaxPayload int
+	Logger     *slog.Logger
+}
+
+// Ingester is the ingest pipeline shared by every transport.
+type Ingester struct {
+	store Store
+	opts  Options
+	log   *slog.Logger
+}
+
+// New returns an Ingester writing to st.
+func New(st Store, opts Options) *Ingester {
+	if opts.MaxPayload <= 0 {
+		opts.MaxPayload = 256 << 10
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Ingester{store: st, opts: opts, log: opts.Logger}
+}
+
+// ErrNotStored wraps a failure to store a message that was understood. The
+// transport must not acknowledge it (no PUBACK; HTTP 503).
+var ErrNotStored = errors.New("not stored")
+
+// Outcome is what handling a message did.
+type Outcome struct {
+	Channel  store.Channel
+	Readings int
+	Events   int
+	Ignored  bool
+}
+
+// Message is a message from any transport.
+type Message struct {
+	Transport string // "mqtt" or "http"
+	Source    string // the topic or path exactly as received
+	Client    string // MQTT client id or HTTP remote address
+	Payload   []byte
+	Received  time.Time
+}
+
+// HandleMQTT is the embedded broker's handler: it returns an error only
+// when the message must not be acknowledged.
+func (in *Ingester) HandleMQTT(ctx context.Context, m mqtt.Message) error {
+	_, err := in.HandleTopic(ctx, Message{
+		Transport: "mqtt", Source: m.Topic, Client: m.Client, Payload: m.Payload, Received: m.Received,
+	})
+	if errors.Is(err, ErrNotStored) {
+		return err
+	}
+	return nil
+}
+
+// HandleTopic handles a message addressed by an MQTT-style topic. Errors
+// other than ErrNotStored are problems with the message; they are in the
+// error log already when HandleTopic returns.
+func (in *Ingester) HandleTopic(ctx context.Context, m Message) (Outcome, error) {
+	if m.Received.IsZero() {
+		m.Received = time.Now()
+	}
+	if decode.IsIgnoredTopic(m.Source) {
+		return Outcome{Ignored: true}, nil
+	}
+	addr, err := in.opts.Resolver.Resolve(m.Source)
+	if err != nil {
+		in.fail(m, store.Channel{}, err)
+		return Outcome{}, err
+	}
+	if len(m.Payload) > in.opts.MaxPayload {
+		err := &decode.Error{Kind: "limit", Err: fmt.Errorf("payload of %d bytes is over the limit of %d", len(m.Payload), in.opts.MaxPayload)}
+		in.fail(m, addr.Channel, err)
+		return Outcome{Channel: addr.Channel}, err
+	}
+	res, err := decode.Decode(addr.Slot, m.Payload, in.decodeOptions(m.Received))
+	if errors.Is(err, decode.ErrIgnored) {
+		return Outcome{Channel: addr.Channel, Ignored: true}, nil
+	}
+	return in.Store(ctx, m, addr.Channel, res, err)
+}
+
+func (in *Ingester) decodeOptions(received time.Time) decode.Options {
+	o := in.opts.Decode
+	o.Received = received
+	return o
+}
+
+// Store writes a decoded result for channel ch, or logs the decode error.
+// It is the common tail of every transport.
+func (in *Ingester) Store(ctx context.Context, m Message, ch store.Channel, res decode.Result, decodeErr error) (Outcome, error) {
+	out := Outcome{Channel: ch}
+	for _, n := range res.Notes {
+		in.fail(m, ch, &decode.Error{Kind: n.Kind, Err: errors.New(n.Message)})
+	}
+	if decodeErr != nil {
+		in.fail(m, ch, decodeErr)
+		return out, decodeErr
+	}
+	for i := range res.Readings {
+		res.Readings[i].Channel = ch
+	}
+	for i := range res.Events {
+		res.Events[i].Channel = ch
+	}
+	if len(res.Readings) > 0 {
+		if err := in.store.Write(ctx, res.Readings); err != nil {
+			err = fmt.Errorf("%w: %w", ErrNotStored, err)
+			in.fail(m, ch, &decode.Error{Kind: "store", Err: err})
+			return out, err
+		}
+	}
+	if len(res.Events) > 0 {
+		if err := in.store.WriteEvents(ctx, res.Events); err != nil {
+			err = fmt.Errorf("%w: %w", ErrNotStored, err)
+			in.fail(m, ch, &decode.Error{Kind: "store", Err: err})
+			return out, err
+		}
+	}
+	out.Readings, out.Events = len(res.Readings), len(res.Events)
+	return out, nil
+}
+
+// fail records a problem with a message in the error log.
+func (in *Ingester) fail(m Message, ch store.Channel, err error) {
+	e := store.ErrorEntry{
+		Kind:    ErrorKind(err),
+		Source:  m.Source,
+		Client:  m.Client,
+		Message: err.Error(),
+		Excerpt: Excerpt(m.Payload, 200),
+		Last:    m.Received.UTC(),
+	}
+	if !ch.IsZero() {
+		e.Channel = ch.String()
+	}
+	in.store.RecordError(e)
+	in.log.Debug("message problem", "transport", m.Transport, "source", m.Source, "kind", e.Kind, "err", err)
+}
+
+// ErrorKind names the class of a failure for the error log.
+func ErrorKind(err error) string {
+	var k interface{ ErrorKind() string }
+	if errors.As(err, &k) {
+		return k.ErrorKind()
+	}
+	return decode.Kind(err)
+}
+
+// Excerpt returns at most n bytes of a payload as printable text: valid
+// UTF-8 is kept, control characters and invalid bytes are escaped.
+func Excerpt(p []byte, n int) string {
+	var b strings.Builder
+	i := 0
+	for i < len(p) && b.Len() < n {
+		r, size := utf8.DecodeRune(p[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, `\x%02x`, p[i])
+		case r < 0x20 && r != '\n' && r != '\t' || r == 0x7f:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	if i < len(p) {
+		b.WriteString("…")
+	}
+	return b.String()
+}

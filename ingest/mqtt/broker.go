@@ -1,0 +1,188 @@
+// Package mqtt is Apiary's MQTT transport: the embedded broker
+// (mochi-mqtt) that devices publish to, and (in a later step) the client
+// that subscribes to an external broker.
+//
+// The broker hands every PUBLISH to a Handler inside the process, in the
+// publishing client's own packet loop and before the broker acknowledges it.
+// That is what makes the PUBACK mean "stored", and it holds up only that
+// client. This package never publishes a message of its own.
+package mqtt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"time"
+
+	mochi "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// Message is one PUBLISH as a device sent it.
+type Message struct {
+	Topic    string
+	Client   string
+	Payload  []byte
+	QoS      byte
+	Retained bool
+	Received time.Time
+}
+
+// Handler processes a message before it is acknowledged. A non-nil error
+// means the message was not stored: the broker then sends no PUBACK, so the
+// device sends it again. Failures that a retry cannot fix (bad payloads) are
+// the handler's to log; it returns nil for them.
+type Handler func(ctx context.Context, m Message) error
+
+// Problem reports a failure the handler never saw, such as a packet over
+// the size limit, for the error log.
+type Problem func(kind, client, msg string)
+
+// BrokerOptions configure the embedded broker.
+type BrokerOptions struct {
+	// Listen is the TCP address, e.g. ":1883".
+	Listen string
+	// MaxPacket bounds an MQTT packet in bytes; a larger one closes the
+	// connection before it is read into memory (default 320 KiB).
+	MaxPacket int
+	Handler   Handler
+	Problem   Problem
+	Logger    *slog.Logger
+}
+
+// Broker is the embedded MQTT broker.
+type Broker struct {
+	srv     *mochi.Server
+	ln      net.Listener
+	log     *slog.Logger
+	ctx     context.Context
+	cancel  context.CancelFunc
+	serving atomic.Bool
+}
+
+// NewBroker binds the listen address and prepares the broker; Start serves.
+func NewBroker(opts BrokerOptions) (*Broker, error) {
+	if opts.Handler == nil {
+		return nil, errors.New("mqtt: broker needs a handler")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxPacket <= 0 {
+		opts.MaxPacket = 320 << 10
+	}
+	if opts.Problem == nil {
+		opts.Problem = func(string, string, string) {}
+	}
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("mqtt: listen on %s: %w", opts.Listen, err)
+	}
+	caps := mochi.NewDefaultServerCapabilities()
+	caps.MaximumPacketSize = uint32(opts.MaxPacket)
+	// Sessions of clients that went away are kept for a day, not forever.
+	caps.MaximumSessionExpiryInterval = 24 * 60 * 60
+	caps.MaximumClientWritesPending = 1024
+	srv := mochi.New(&mochi.Options{
+		Capabilities:           caps,
+		Logger:                 opts.Logger.With("component", "mqtt-broker"),
+		SysTopicResendInterval: 60,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &Broker{srv: srv, ln: ln, log: opts.Logger, ctx: ctx, cancel: cancel}
+	if err := srv.AddHook(&ingestHook{handler: opts.Handler, problem: opts.Problem, ctx: ctx, log: opts.Logger}, nil); err != nil {
+		ln.Close()
+		cancel()
+		return nil, fmt.Errorf("mqtt: add hook: %w", err)
+	}
+	if err := srv.AddListener(listeners.NewNet("tcp", ln)); err != nil {
+		ln.Close()
+		cancel()
+		return nil, fmt.Errorf("mqtt: add listener: %w", err)
+	}
+	return b, nil
+}
+
+// Addr is the address the broker listens on (useful with port 0).
+func (b *Broker) Addr() net.Addr { return b.ln.Addr() }
+
+// Start serves clients in the background.
+func (b *Broker) Start() error {
+	if err := b.srv.Serve(); err != nil {
+		return fmt.Errorf("mqtt: serve: %w", err)
+	}
+	b.serving.Store(true)
+	return nil
+}
+
+// Serving reports whether the broker accepts clients.
+func (b *Broker) Serving() bool { return b.serving.Load() }
+
+// Clients is the number of connected clients.
+func (b *Broker) Clients() int64 { return atomic.LoadInt64(&b.srv.Info.ClientsConnected) }
+
+// Close disconnects every client and stops listening. Handlers that are
+// running see their context cancelled.
+func (b *Broker) Close() error {
+	b.serving.Store(false)
+	err := b.srv.Close()
+	b.cancel()
+	return err
+}
+
+// ingestHook gives each PUBLISH to the handler before the broker
+// acknowledges it, and lets every client connect (authentication comes
+// with the auth configuration).
+type ingestHook struct {
+	mochi.HookBase
+	handler Handler
+	problem Problem
+	ctx     context.Context
+	log     *slog.Logger
+}
+
+func (h *ingestHook) ID() string { return "apiary-ingest" }
+
+func (h *ingestHook) Provides(b byte) bool {
+	switch b {
+	case mochi.OnConnectAuthenticate, mochi.OnACLCheck, mochi.OnPublish, mochi.OnDisconnect:
+		return true
+	}
+	return false
+}
+
+func (h *ingestHook) OnConnectAuthenticate(*mochi.Client, packets.Packet) bool { return true }
+
+func (h *ingestHook) OnACLCheck(*mochi.Client, string, bool) bool { return true }
+
+func (h *ingestHook) OnDisconnect(cl *mochi.Client, err error, expire bool) {
+	if errors.Is(err, packets.ErrPacketTooLarge) {
+		h.problem("limit", cl.ID, fmt.Sprintf("MQTT packet larger than the limit; connection of %s (%s) closed", cl.ID, cl.Net.Remote))
+	}
+}
+
+// OnPublish runs in the publishing client's packet loop. Returning
+// ErrRejectPacket makes mochi send no acknowledgement: the device keeps the
+// message and sends it again, which is what a failed write needs.
+func (h *ingestHook) OnPublish(cl *mochi.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.Net.Inline {
+		return pk, nil
+	}
+	m := Message{
+		Topic:    pk.TopicName,
+		Client:   cl.ID,
+		Payload:  pk.Payload,
+		QoS:      pk.FixedHeader.Qos,
+		Retained: pk.FixedHeader.Retain,
+		Received: time.Now(),
+	}
+	if err := h.handler(h.ctx, m); err != nil {
+		h.log.Warn("publish not acknowledged: not stored", "topic", pk.TopicName, "client", cl.ID, "err", err)
+		return pk, packets.ErrRejectPacket
+	}
+	return pk, nil
+}

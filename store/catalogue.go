@@ -1,0 +1,310 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// catalogue is the in-memory index of channels and their series. It is
+// loaded from the channel and series key spaces at Open and grows as Write
+// meets new channels and fields, so that the UI lists a new channel the
+// moment its first reading is stored.
+type catalogue struct {
+	mu         sync.RWMutex
+	chans      map[Channel]*chanEntry
+	nextChan   uint32
+	nextSeries uint32
+	nseries    int
+}
+
+type chanEntry struct {
+	id        uint32
+	ch        Channel
+	persisted atomic.Bool
+	fields    map[fieldKey]*series // guarded by catalogue.mu
+}
+
+type fieldKey struct {
+	name string
+	kind FieldKind
+}
+
+type series struct {
+	id        uint32
+	name      string
+	kind      FieldKind
+	persisted atomic.Bool
+	// guarded by catalogue.mu
+	hasData  bool
+	first    time.Time
+	last     time.Time
+	lastNum  float64
+	lastText string
+}
+
+type seriesUpdate struct {
+	s    *series
+	t    time.Time
+	num  float64
+	text string
+}
+
+func (c *catalogue) init() {
+	if c.chans == nil {
+		c.chans = make(map[Channel]*chanEntry)
+	}
+}
+
+// channel returns the entry for ch, creating it (unpersisted) if needed.
+func (c *catalogue) channel(ch Channel) *chanEntry {
+	c.mu.RLock()
+	ce := c.chans[ch]
+	c.mu.RUnlock()
+	if ce != nil {
+		return ce
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.init()
+	if ce = c.chans[ch]; ce != nil {
+		return ce
+	}
+	c.nextChan++
+	ce = &chanEntry{id: c.nextChan, ch: ch, fields: make(map[fieldKey]*series)}
+	c.chans[ch] = ce
+	return ce
+}
+
+// series returns the series of ce named name, creating it if needed.
+func (c *catalogue) series(ce *chanEntry, name string, kind FieldKind) *series {
+	k := fieldKey{name, kind}
+	c.mu.RLock()
+	se := ce.fields[k]
+	c.mu.RUnlock()
+	if se != nil {
+		return se
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if se = ce.fields[k]; se != nil {
+		return se
+	}
+	c.nextSeries++
+	c.nseries++
+	se = &series{id: c.nextSeries, name: name, kind: kind}
+	ce.fields[k] = se
+	return se
+}
+
+func (c *catalogue) channelID(ch Channel) (uint32, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if ce := c.chans[ch]; ce != nil {
+		return ce.id, true
+	}
+	return 0, false
+}
+
+func (c *catalogue) seriesID(ch Channel, name string, kind FieldKind) (uint32, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	ce := c.chans[ch]
+	if ce == nil {
+		return 0, false
+	}
+	se := ce.fields[fieldKey{name, kind}]
+	if se == nil {
+		return 0, false
+	}
+	return se.id, true
+}
+
+// apply records the newest value of each series after a successful write.
+func (c *catalogue) apply(updates []seriesUpdate) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, u := range updates {
+		s := u.s
+		if !s.hasData || u.t.Before(s.first) {
+			s.first = u.t
+		}
+		if !s.hasData || !u.t.Before(s.last) {
+			s.last = u.t
+			s.lastNum = u.num
+			s.lastText = u.text
+		}
+		s.hasData = true
+	}
+}
+
+func (c *catalogue) counts() (chans, series int) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.chans), c.nseries
+}
+
+func (c *catalogue) list() []ChannelInfo {
+	c.mu.RLock()
+	out := make([]ChannelInfo, 0, len(c.chans))
+	for _, ce := range c.chans {
+		if ci, ok := ce.infoLocked(); ok {
+			out = append(out, ci)
+		}
+	}
+	c.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return channelLess(out[i].Channel, out[j].Channel) })
+	return out
+}
+
+func (c *catalogue) info(ch Channel) (ChannelInfo, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	ce := c.chans[ch]
+	if ce == nil {
+		return ChannelInfo{}, false
+	}
+	return ce.infoLocked()
+}
+
+// infoLocked describes the channel; a channel whose series hold no data
+// (a write that failed after the catalogue grew) is not listed.
+func (ce *chanEntry) infoLocked() (ChannelInfo, bool) {
+	ci := ChannelInfo{Channel: ce.ch}
+	for _, se := range ce.fields {
+		if !se.hasData {
+			continue
+		}
+		ci.Fields = append(ci.Fields, FieldInfo{
+			Name: se.name, Kind: se.kind, First: se.first, Last: se.last,
+			LastValue: se.lastNum, LastText: se.lastText,
+		})
+		if ci.First.IsZero() || se.first.Before(ci.First) {
+			ci.First = se.first
+		}
+		if se.last.After(ci.Last) {
+			ci.Last = se.last
+		}
+	}
+	if len(ci.Fields) == 0 {
+		return ci, false
+	}
+	sort.Slice(ci.Fields, func(i, j int) bool {
+		if ci.Fields[i].Name != ci.Fields[j].Name {
+			return ci.Fields[i].Name < ci.Fields[j].Name
+		}
+		return ci.Fields[i].Kind < ci.Fields[j].Kind
+	})
+	return ci, true
+}
+
+func channelLess(a, b Channel) bool {
+	if a.Realm != b.Realm {
+		return a.Realm < b.Realm
+	}
+	if a.Network != b.Network {
+		return a.Network < b.Network
+	}
+	if a.Gateway != b.Gateway {
+		return a.Gateway < b.Gateway
+	}
+	return a.Node < b.Node
+}
+
+// load reads the channel and series descriptors and each series' first and
+// last point.
+func (c *catalogue) load(db *pebble.DB) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.init()
+	byID := make(map[uint32]*chanEntry)
+	err := iterate(db, prefixChannel, func(k, v []byte) error {
+		id := binary.BigEndian.Uint32(k[1:5])
+		ch, err := decodeChannel(v)
+		if err != nil {
+			return fmt.Errorf("channel %d: %w", id, err)
+		}
+		ce := &chanEntry{id: id, ch: ch, fields: make(map[fieldKey]*series)}
+		ce.persisted.Store(true)
+		c.chans[ch] = ce
+		byID[id] = ce
+		c.nextChan = max(c.nextChan, id)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return iterate(db, prefixSeries, func(k, v []byte) error {
+		id := binary.BigEndian.Uint32(k[1:5])
+		chanID, kind, name, err := decodeSeries(v)
+		if err != nil {
+			return fmt.Errorf("series %d: %w", id, err)
+		}
+		ce := byID[chanID]
+		if ce == nil {
+			return fmt.Errorf("series %d: unknown channel %d", id, chanID)
+		}
+		se := &series{id: id, name: name, kind: kind}
+		se.persisted.Store(true)
+		ce.fields[fieldKey{name, kind}] = se
+		c.nextSeries = max(c.nextSeries, id)
+		c.nseries++
+		return loadBounds(db, se)
+	})
+}
+
+// loadBounds finds the first and last point of a series.
+func loadBounds(db *pebble.DB, se *series) error {
+	prefix := prefixNumeric
+	if se.kind == Text {
+		prefix = prefixText
+	}
+	lower := idKey(prefix, se.id)
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: incrementKey(lower)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	if !it.First() {
+		return it.Error()
+	}
+	se.hasData = true
+	se.first = keyTime(it.Key())
+	it.Last()
+	se.last = keyTime(it.Key())
+	v, err := it.ValueAndErr()
+	if err != nil {
+		return err
+	}
+	if se.kind == Text {
+		se.lastText = string(v)
+	} else if len(v) == 8 {
+		se.lastNum = math.Float64frombits(binary.BigEndian.Uint64(v))
+	}
+	return it.Error()
+}
+
+// iterate calls fn for every key in one key space.
+func iterate(db *pebble.DB, prefix byte, fn func(k, v []byte) error) error {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefix}, UpperBound: []byte{prefix + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if err := fn(it.Key(), v); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}

@@ -1,0 +1,126 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"time"
+)
+
+// Key spaces. Every key starts with one of these bytes, so that each kind of
+// record is one contiguous range of the keyspace.
+//
+// A series' points are keyed by series id, then time (big-endian, sign bit
+// flipped), so that one series over a time range is one contiguous scan, and
+// a second write of the same series at the same time overwrites the first
+// (which is what makes a redelivered QoS 1 message harmless).
+const (
+	prefixMeta    byte = 0x00 // 0x00 | name                        -> value
+	prefixChannel byte = 0x01 // 0x01 | channel id                  -> channel descriptor
+	prefixSeries  byte = 0x02 // 0x02 | series id                   -> series descriptor
+	prefixNumeric byte = 0x03 // 0x03 | series id | time            -> float64 bits
+	prefixText    byte = 0x04 // 0x04 | series id | time            -> UTF-8 text
+	prefixEvent   byte = 0x05 // 0x05 | channel id | time           -> event (JSON)
+	prefixError   byte = 0x06 // 0x06 | hash of dedup key           -> error entry (JSON)
+	prefixProp    byte = 0x07 // 0x07 | channel id | name           -> value
+)
+
+// formatVersion is stored under the meta key "format"; Open refuses a store
+// written in a format it does not know.
+const formatVersion = "1"
+
+func encodeTime(t time.Time) uint64 { return uint64(t.UnixNano()) ^ (1 << 63) }
+
+func decodeTime(u uint64) time.Time { return time.Unix(0, int64(u^(1<<63))).UTC() }
+
+// pointKey is prefix | id | time.
+func pointKey(prefix byte, id uint32, t time.Time) []byte {
+	k := make([]byte, 13)
+	k[0] = prefix
+	binary.BigEndian.PutUint32(k[1:5], id)
+	binary.BigEndian.PutUint64(k[5:13], encodeTime(t))
+	return k
+}
+
+// idKey is prefix | id, also the lower bound of that id's points.
+func idKey(prefix byte, id uint32) []byte {
+	k := make([]byte, 5)
+	k[0] = prefix
+	binary.BigEndian.PutUint32(k[1:5], id)
+	return k
+}
+
+// rangeBounds returns [lower, upper) keys for an id's points in [from, to].
+func rangeBounds(prefix byte, id uint32, from, to time.Time) (lower, upper []byte) {
+	lower = pointKey(prefix, id, from)
+	upper = pointKey(prefix, id, to)
+	// Make "to" inclusive: the next key after upper's time.
+	upper = incrementKey(upper)
+	return lower, upper
+}
+
+// incrementKey returns the smallest key greater than every key with prefix k.
+func incrementKey(k []byte) []byte {
+	out := append([]byte(nil), k...)
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i]++
+		if out[i] != 0 {
+			return out[:i+1]
+		}
+	}
+	return nil // k was all 0xff: no upper bound
+}
+
+func keyTime(k []byte) time.Time { return decodeTime(binary.BigEndian.Uint64(k[5:13])) }
+
+// Descriptors are length-prefixed strings: uvarint length, then bytes.
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+var errCorrupt = errors.New("store: corrupt descriptor")
+
+func readString(b []byte) (string, []byte, error) {
+	n, w := binary.Uvarint(b)
+	if w <= 0 || uint64(len(b)-w) < n {
+		return "", nil, errCorrupt
+	}
+	return string(b[w : w+int(n)]), b[w+int(n):], nil
+}
+
+func encodeChannel(c Channel) []byte {
+	var b []byte
+	for _, p := range []string{c.Realm, c.Network, c.Gateway, c.Node} {
+		b = appendString(b, p)
+	}
+	return b
+}
+
+func decodeChannel(b []byte) (Channel, error) {
+	var parts [4]string
+	var err error
+	for i := range parts {
+		if parts[i], b, err = readString(b); err != nil {
+			return Channel{}, err
+		}
+	}
+	return Channel{parts[0], parts[1], parts[2], parts[3]}, nil
+}
+
+// Series descriptor: channel id, kind, field name.
+func encodeSeries(chanID uint32, kind FieldKind, name string) []byte {
+	b := binary.BigEndian.AppendUint32(nil, chanID)
+	b = append(b, byte(kind))
+	return appendString(b, name)
+}
+
+func decodeSeries(b []byte) (chanID uint32, kind FieldKind, name string, err error) {
+	if len(b) < 5 {
+		return 0, 0, "", errCorrupt
+	}
+	chanID = binary.BigEndian.Uint32(b)
+	kind = FieldKind(b[4])
+	name, _, err = readString(b[5:])
+	return chanID, kind, name, err
+}
