@@ -43,9 +43,9 @@ type row struct {
 }
 
 type cell struct {
-	num   float64
-	text  string
-	kind  byte // 0 missing, 'n' number, 't' text
+	num  float64
+	text string
+	kind byte // 0 missing, 'n' number, 't' text
 }
 
 // export serves GET /api/<realm>/<network>/<gateway>/<node>/<data|event>.<format>.

@@ -65,7 +65,7 @@ var zoneAbbrev = map[string]int{
 	"CET": 1, "MEZ": 1, "BST": 1, "WEST": 1,
 	"CEST": 2, "MESZ": 2, "EET": 2,
 	"EEST": 3,
-	"EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+	"EST":  -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
 }
 
 // String reads a time written as text: an epoch number, ISO 8601 /
