@@ -219,10 +219,10 @@ func TestBadInputIsLoggedNeverPublished(t *testing.T) {
 		got[key{e.Kind, e.Channel, e.Source}] = e.Count
 	}
 	wantEntries := map[key]int64{
-		{"json", "hiveeyes/testdrive/area-42/node-1", "hiveeyes/testdrive/area-42/node-1/data.json"}: 3,
-		{"json", "hiveeyes/testdrive/area-42/node-2", "hiveeyes/testdrive/area-42/node-2/data.json"}: 1,
+		{"json", "hiveeyes/testdrive/area-42/node-1", "hiveeyes/testdrive/area-42/node-1/data.json"}:  3,
+		{"json", "hiveeyes/testdrive/area-42/node-2", "hiveeyes/testdrive/area-42/node-2/data.json"}:  1,
 		{"empty", "hiveeyes/testdrive/area-42/node-2", "hiveeyes/testdrive/area-42/node-2/data.json"}: 1,
-		{"address", "", "hiveeyes/short/data.json"}:                                                  2,
+		{"address", "", "hiveeyes/short/data.json"}:                                                   2,
 	}
 	if fmt.Sprint(got) != fmt.Sprint(wantEntries) {
 		t.Errorf("error log =\n%v\nwant\n%v", got, wantEntries)

@@ -25,9 +25,9 @@ func TestCommandLine(t *testing.T) {
 	os.WriteFile(good, []byte("[http]\nlisten = \":9999\"\n"), 0o644)
 
 	cases := []struct {
-		name       string
-		args       []string
-		code       int
+		name        string
+		args        []string
+		code        int
 		out, errOut string // substrings
 	}{
 		{"version", []string{"version"}, 0, "apiary dev (commit none, go", ""},
