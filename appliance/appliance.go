@@ -85,17 +85,33 @@ func Open(cfg Config, build Build, log *slog.Logger) (*Appliance, error) {
 	a.store = st
 
 	realms := map[string]address.Realm{}
+	zones := map[string]*time.Location{}
+	masks := append([]ingest.Mask(nil), cfg.Masks...)
 	for _, r := range cfg.Realms {
 		realms[r.Name] = address.Realm{Name: r.Name, LAN: r.Strategy == "lan", AllowedNetworks: r.AllowedNetworks}
+		if r.TimeZone != "" {
+			zones[r.Name], _ = time.LoadLocation(r.TimeZone)
+		}
+		for _, m := range r.Masks {
+			m.Realm = r.Name
+			masks = append(masks, m)
+		}
+	}
+	router, err := address.NewRouter(cfg.Routes)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	a.ingest = ingest.New(st, ingest.Options{
-		Resolver: address.Resolver{Realms: realms, MaxLen: cfg.Ingest.MaxTopic},
+		Resolver: address.Resolver{Realms: realms, MaxLen: cfg.Ingest.MaxTopic, Routes: router},
 		Decode: decode.Options{
 			Zone:         zone,
 			MaxFields:    cfg.Ingest.MaxFields,
 			EarliestTime: cfg.Ingest.EarliestTime,
 			MaxAhead:     time.Duration(cfg.Ingest.MaxAhead),
 		},
+		Zones:      zones,
+		Masks:      masks,
 		MaxPayload: int(cfg.MQTT.MaxPayload),
 		Logger:     log.With("component", "ingest"),
 	})
@@ -150,6 +166,9 @@ func (a *Appliance) handler() http.Handler {
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
+	// Every POST is ingest (Kotori's /api/..., /api-notls/... and the paths
+	// of the HTTP routes); everything else is the UI.
+	mux.Handle("POST /", a.ingest.HTTPHandler(int64(a.cfg.HTTP.MaxBody)))
 	mux.Handle("/", web)
 	return mux
 }

@@ -8,11 +8,15 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/apiary-hive/apiary/ingest"
+	"github.com/apiary-hive/apiary/ingest/address"
 )
 
 //go:embed default.toml
@@ -24,14 +28,16 @@ func DefaultTOML() string { return defaultTOML }
 // Config is the appliance's configuration. Every key has a default
 // (default.toml); LoadConfig decodes a user's file on top of it.
 type Config struct {
-	DataDir  string        `toml:"data_dir"`
-	TimeZone string        `toml:"time_zone"`
-	HTTP     HTTPConfig    `toml:"http"`
-	MQTT     MQTTConfig    `toml:"mqtt"`
-	Store    StoreConfig   `toml:"store"`
-	Errors   ErrorConfig   `toml:"errors"`
-	Ingest   IngestConfig  `toml:"ingest"`
-	Realms   []RealmConfig `toml:"realm"`
+	DataDir  string          `toml:"data_dir"`
+	TimeZone string          `toml:"time_zone"`
+	HTTP     HTTPConfig      `toml:"http"`
+	MQTT     MQTTConfig      `toml:"mqtt"`
+	Store    StoreConfig     `toml:"store"`
+	Errors   ErrorConfig     `toml:"errors"`
+	Ingest   IngestConfig    `toml:"ingest"`
+	Realms   []RealmConfig   `toml:"realm"`
+	Masks    []ingest.Mask   `toml:"mask"`
+	Routes   []address.Route `toml:"route"`
 }
 
 // HTTPConfig configures the web server.
@@ -75,6 +81,10 @@ type RealmConfig struct {
 	Name            string   `toml:"name"`
 	Strategy        string   `toml:"strategy"`
 	AllowedNetworks []string `toml:"allowed_networks"`
+	// TimeZone overrides the appliance's time_zone for this realm.
+	TimeZone string `toml:"time_zone,omitempty"`
+	// Masks apply to this realm only (Realm need not be set).
+	Masks []ingest.Mask `toml:"mask,omitempty"`
 }
 
 // DefaultConfig returns the configuration of default.toml.
@@ -212,8 +222,38 @@ func (c Config) Validate() error {
 		default:
 			add("realm %q: strategy %q is neither \"wan\" nor \"lan\"", r.Name, r.Strategy)
 		}
+		if r.TimeZone != "" {
+			if _, err := time.LoadLocation(r.TimeZone); err != nil {
+				add("realm %q: time_zone: %v", r.Name, err)
+			}
+		}
+		for _, m := range r.Masks {
+			if err := checkMask(m); err != nil {
+				add("realm %q: mask: %v", r.Name, err)
+			}
+		}
+	}
+	for i, m := range c.Masks {
+		if err := checkMask(m); err != nil {
+			add("mask[%d]: %v", i, err)
+		}
+	}
+	for i, r := range c.Routes {
+		if err := r.Validate(); err != nil {
+			add("route[%d]: %v", i, err)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+func checkMask(m ingest.Mask) error {
+	if m.Field == "" || len(m.Values) == 0 {
+		return fmt.Errorf("needs a field pattern and values")
+	}
+	if _, err := path.Match(m.Field, ""); err != nil {
+		return fmt.Errorf("field pattern %q: %v", m.Field, err)
+	}
+	return nil
 }
 
 func checkListen(addr string) error {

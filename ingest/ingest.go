@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,8 @@ type Store interface {
 	Write(ctx context.Context, readings []store.Reading) error
 	WriteEvents(ctx context.Context, events []store.Event) error
 	RecordError(e store.ErrorEntry)
+	Property(ch store.Channel, name string) (string, bool, error)
+	SetProperty(ch store.Channel, name, value string) error
 }
 
 // Options configure an Ingester.
@@ -36,9 +39,38 @@ type Options struct {
 	Resolver address.Resolver
 	// Decode holds the zone for times without one and the per-message limits.
 	Decode decode.Options
+	// Zones are the per-realm zones for device times without one; realms
+	// not listed use Decode.Zone.
+	Zones map[string]*time.Location
+	// Masks drop values that mean "sensor missing" for some firmware.
+	Masks []Mask
 	// MaxPayload bounds a payload in bytes (default 256 KiB).
 	MaxPayload int
 	Logger     *slog.Logger
+}
+
+// Mask drops the listed values of the fields whose name matches Field (a
+// glob, as in path.Match), in one realm or, with Realm empty, in all: a
+// DS18B20 that says -127 when unplugged, a mois box that says -99.
+type Mask struct {
+	Realm  string    `toml:"realm,omitempty"`
+	Field  string    `toml:"field"`
+	Values []float64 `toml:"values"`
+}
+
+func (m Mask) matches(realm, field string, v float64) bool {
+	if m.Realm != "" && m.Realm != realm {
+		return false
+	}
+	if ok, _ := path.Match(m.Field, field); !ok {
+		return false
+	}
+	for _, mv := range m.Values {
+		if v == mv {
+			return true
+		}
+	}
+	return false
 }
 
 // Ingester is the ingest pipeline shared by every transport.
@@ -69,6 +101,11 @@ type Outcome struct {
 	Readings int
 	Events   int
 	Ignored  bool
+	// Info are messages for the HTTP answer ("Received header fields ...").
+	Info []string
+	// noContent answers an HTTP request 204 instead of Kotori's 200 body
+	// (InfluxDB's /write).
+	noContent bool
 }
 
 // Message is a message from any transport.
@@ -103,6 +140,9 @@ func (in *Ingester) HandleTopic(ctx context.Context, m Message) (Outcome, error)
 		return Outcome{Ignored: true}, nil
 	}
 	addr, err := in.opts.Resolver.Resolve(m.Source)
+	if errors.Is(err, address.ErrIgnored) {
+		return Outcome{Ignored: true}, nil
+	}
 	if err != nil {
 		in.fail(m, store.Channel{}, err)
 		return Outcome{}, err
@@ -112,23 +152,48 @@ func (in *Ingester) HandleTopic(ctx context.Context, m Message) (Outcome, error)
 		in.fail(m, addr.Channel, err)
 		return Outcome{Channel: addr.Channel}, err
 	}
-	res, err := decode.Decode(addr.Slot, m.Payload, in.decodeOptions(m.Received))
+	res, err := decode.Decode(addr.Slot, m.Payload, in.decodeOptions(m.Received, addr.Channel.Realm))
 	if errors.Is(err, decode.ErrIgnored) {
 		return Outcome{Channel: addr.Channel, Ignored: true}, nil
 	}
 	return in.Store(ctx, m, addr.Channel, res, err)
 }
 
-func (in *Ingester) decodeOptions(received time.Time) decode.Options {
+func (in *Ingester) decodeOptions(received time.Time, realm string) decode.Options {
 	o := in.opts.Decode
 	o.Received = received
+	if z := in.opts.Zones[realm]; z != nil {
+		o.Zone = z
+	}
 	return o
+}
+
+// mask drops masked values; a reading left without values is dropped.
+func (in *Ingester) mask(ch store.Channel, readings []store.Reading) []store.Reading {
+	if len(in.opts.Masks) == 0 {
+		return readings
+	}
+	kept := readings[:0]
+	for _, r := range readings {
+		for name, v := range r.Fields {
+			for _, m := range in.opts.Masks {
+				if m.matches(ch.Realm, name, v) {
+					delete(r.Fields, name)
+					break
+				}
+			}
+		}
+		if r.Points() > 0 {
+			kept = append(kept, r)
+		}
+	}
+	return kept
 }
 
 // Store writes a decoded result for channel ch, or logs the decode error.
 // It is the common tail of every transport.
 func (in *Ingester) Store(ctx context.Context, m Message, ch store.Channel, res decode.Result, decodeErr error) (Outcome, error) {
-	out := Outcome{Channel: ch}
+	out := Outcome{Channel: ch, Info: res.Info}
 	for _, n := range res.Notes {
 		in.fail(m, ch, &decode.Error{Kind: n.Kind, Err: errors.New(n.Message)})
 	}
@@ -136,6 +201,7 @@ func (in *Ingester) Store(ctx context.Context, m Message, ch store.Channel, res 
 		in.fail(m, ch, decodeErr)
 		return out, decodeErr
 	}
+	res.Readings = in.mask(ch, res.Readings)
 	for i := range res.Readings {
 		res.Readings[i].Channel = ch
 	}

@@ -58,6 +58,8 @@ type Event struct {
 	Title   string    `json:"title"`
 	Text    string    `json:"text"`
 	Tags    []string  `json:"tags,omitempty"`
+	// Extra holds any other text the event carried (a "reference", say).
+	Extra map[string]string `json:"extra,omitempty"`
 }
 
 // ErrorEntry is one deduplicated row of the error log: the same kind of

@@ -58,7 +58,9 @@ func (u *UI) export(w http.ResponseWriter, r *http.Request) {
 	}
 	ctype, ok := exportFormats[format]
 	if !ok {
-		plainError(w, http.StatusBadRequest, fmt.Sprintf("Unknown format %q: use csv, txt, tsv, json or html", format))
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "# Unknown data format %q: use csv, txt, tsv, json or html", strings.ToLower(format))
 		return
 	}
 	q := r.URL.Query()
@@ -112,7 +114,11 @@ func (u *UI) export(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", exportFilename(ch, from, to, format)))
+	disposition := "inline"
+	if format == "tsv" {
+		disposition = "attachment" // as Kotori: not a type browsers show
+	}
+	w.Header().Set("Content-Disposition", disposition+"; filename="+exportFilename(ch, from, to, format))
 	w.Header().Set("Cache-Control", "no-store")
 	var buf bytes.Buffer
 	switch format {
@@ -148,16 +154,19 @@ func noData(w http.ResponseWriter, ch store.Channel, kind string, from, to time.
 		"#   ?from=now-8d5h3m&to=now-6d\n")
 }
 
-// exportFilename is <network>_<gateway>_<node>_<from>-<to>.<format>.
+// exportFilename is Kotori's <network>_<gateway>_<node>_<from>-<to>.<format>
+// with "-" made "_" (itest_foo_bar_20200310T000000_20200310T235959.csv).
+// Anything but letters, digits, "_" and "." also becomes "_", so that the
+// name needs no quoting.
 func exportFilename(ch store.Channel, from, to time.Time, format string) string {
 	const f = "20060102T150405"
-	name := fmt.Sprintf("%s_%s_%s_%s-%s.%s", ch.Network, ch.Gateway, ch.Node, from.UTC().Format(f), to.UTC().Format(f), format)
+	name := fmt.Sprintf("%s_%s_%s_%s-%s", ch.Network, ch.Gateway, ch.Node, from.UTC().Format(f), to.UTC().Format(f))
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == '"' || r == '\\' || r == '/' || r > 0x7e {
-			return '_'
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' {
+			return r
 		}
-		return r
-	}, name)
+		return '_'
+	}, name) + "." + format
 }
 
 func (u *UI) dataTable(r *http.Request, ch store.Channel, from, to time.Time) (table, error) {
@@ -247,11 +256,7 @@ func (t *table) shape(q map[string][]string) error {
 		t.keep(func(c string) bool { return !drop[c] })
 	}
 	if in := splitList(get("include")); len(in) > 0 {
-		want := map[string]int{}
-		for i, c := range in {
-			want[c] = i
-		}
-		t.keep(func(c string) bool { _, ok := want[c]; return ok })
+		t.include(in)
 	}
 	if asBool(get("pad")) {
 		t.fill(true)
@@ -297,13 +302,20 @@ func asBool(s string) bool {
 }
 
 func (t *table) keep(ok func(string) bool) {
-	var cols []string
 	var idx []int
 	for i, c := range t.columns {
 		if ok(c) {
-			cols = append(cols, c)
 			idx = append(idx, i)
 		}
+	}
+	t.project(idx)
+}
+
+// project keeps the columns at idx, in that order.
+func (t *table) project(idx []int) {
+	cols := make([]string, len(idx))
+	for j, i := range idx {
+		cols[j] = t.columns[i]
 	}
 	for ri := range t.rows {
 		cells := make([]cell, len(idx))
@@ -313,6 +325,23 @@ func (t *table) keep(ok func(string) bool) {
 		t.rows[ri].cells = cells
 	}
 	t.columns = cols
+}
+
+// include keeps the named columns in the order named (time always stays).
+func (t *table) include(names []string) {
+	pos := map[string]int{}
+	for i, c := range t.columns {
+		pos[c] = i
+	}
+	var idx []int
+	seen := map[string]bool{}
+	for _, n := range names {
+		if i, ok := pos[n]; ok && !seen[n] {
+			idx = append(idx, i)
+			seen[n] = true
+		}
+	}
+	t.project(idx)
 }
 
 // fill propagates the last (forward) or next (backward) value into gaps.
@@ -513,7 +542,7 @@ func (t *table) writeJSON(buf *bytes.Buffer) {
 		}
 		if t.hasTime {
 			sep()
-			buf.WriteString(`"time":"` + r.t.UTC().Round(time.Millisecond).Format("2006-01-02T15:04:05.000Z") + `"`)
+			buf.WriteString(`"time":"` + r.t.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z") + `"`)
 		}
 		for ci, c := range r.cells {
 			sep()

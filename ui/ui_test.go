@@ -89,6 +89,7 @@ func TestExportKotoriCompatible(t *testing.T) {
 		{"data.csv?from=20200310&to=20200310", "", "time,humidity,temperature\n2020-03-10T03:29:42.000000Z,51.8,25.26\n2020-03-10T04:29:42.000000Z,64.8,32.26\n"},
 		{"data.csv?from=now-20h&to=now-16h", "", "time,humidity,temperature\n2020-03-10T03:29:42.000000Z,51.8,25.26\n"},
 		{"data.csv", "", "time,humidity,temperature\n2020-03-10T03:29:42.000000Z,51.8,25.26\n2020-03-10T04:29:42.000000Z,64.8,32.26\n"},
+		{"data.csv?" + rng + "&include=temperature,humidity", "", "time,temperature,humidity\n2020-03-10T03:29:42.000000Z,25.26,51.8\n2020-03-10T04:29:42.000000Z,32.26,64.8\n"},
 	}
 	for _, tc := range cases {
 		resp, body := fetch(t, base+tc.path)
@@ -100,7 +101,7 @@ func TestExportKotoriCompatible(t *testing.T) {
 		}
 	}
 	resp, _ := fetch(t, base+"data.csv?"+rng)
-	if cd := resp.Header.Get("Content-Disposition"); cd != `inline; filename="itest_foo_bar_20200310T000000-20200310T235959.csv"` {
+	if cd := resp.Header.Get("Content-Disposition"); cd != `inline; filename=itest_foo_bar_20200310T000000_20200310T235959.csv` {
 		t.Errorf("Content-Disposition = %q", cd)
 	}
 

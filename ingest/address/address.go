@@ -9,6 +9,7 @@
 package address
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -23,7 +24,7 @@ type Realm struct {
 	// are "default".
 	LAN bool
 	// AllowedNetworks, when set, is the list of networks the direct
-	// device/ and channel/ forms may address.
+	// channel/<network-gateway-node> form may address.
 	AllowedNetworks []string
 }
 
@@ -38,7 +39,14 @@ type Resolver struct {
 	MaxDepth int
 	// MaxSegment bounds one channel segment in bytes (default 256).
 	MaxSegment int
+	// Routes map topics of factory-default devices; they are tried before
+	// Kotori addressing.
+	Routes *Router
 }
+
+// ErrIgnored is returned for topics a route says to ignore: traffic on the
+// same broker that is not telemetry.
+var ErrIgnored = errors.New("ignored topic")
 
 // Address is where a message was sent.
 type Address struct {
@@ -95,6 +103,16 @@ func (r Resolver) Resolve(topic string) (Address, error) {
 	if len(parts) > maxDepth {
 		return fail("limit", "more than %d segments", maxDepth)
 	}
+	if rt, caps, ok := r.Routes.Topic(topic); ok {
+		if rt.Ignore {
+			return Address{}, ErrIgnored
+		}
+		a, err := rt.Expand(caps, nil)
+		if err != nil {
+			return fail("address", "%v", err)
+		}
+		return a, nil
+	}
 	realmName := parts[0]
 	if realmName == "" {
 		return fail("address", "no realm (the topic starts with /)")
@@ -133,8 +151,9 @@ func (r Resolver) Resolve(topic string) (Address, error) {
 		a.Channel = store.Channel{Realm: realmName, Network: parts[1], Gateway: parts[2], Node: parts[3]}
 		rest = parts[4:]
 	}
-	direct := !realm.LAN && (parts[1] == "device" || parts[1] == "channel")
-	if direct && len(realm.AllowedNetworks) > 0 && !contains(realm.AllowedNetworks, a.Channel.Network) {
+	// Kotori's direct_channel_allowed_networks guards the channel/ form,
+	// whose network the device chooses; device/ always means "devices".
+	if !realm.LAN && parts[1] == "channel" && len(realm.AllowedNetworks) > 0 && !contains(realm.AllowedNetworks, a.Channel.Network) {
 		return fail("access", "rejected access to SensorWAN network: %s", a.Channel.Network)
 	}
 	for _, p := range []string{a.Channel.Network, a.Channel.Gateway, a.Channel.Node} {
@@ -155,16 +174,21 @@ func (r Resolver) Resolve(topic string) (Address, error) {
 	return a, nil
 }
 
-// splitDashed reads Kotori's dashed channel id network-gateway-node: a first
-// part equal to the realm is dropped, too few parts are padded at the front
-// with "default", and parts beyond the third are joined back into the node.
+// splitDashed reads Kotori's dashed channel id network-gateway-node: too
+// few parts are padded at the front with "default", then a first part equal
+// to the realm is dropped (and the parts padded again), and parts beyond
+// the third are joined back into the node.
 func splitDashed(realm, id string) store.Channel {
 	parts := strings.Split(id, "-")
-	if len(parts) > 1 && parts[0] == realm {
-		parts = parts[1:]
+	pad := func() {
+		for len(parts) < 3 {
+			parts = append([]string{"default"}, parts...)
+		}
 	}
-	for len(parts) < 3 {
-		parts = append([]string{"default"}, parts...)
+	pad()
+	if parts[0] == realm {
+		parts = parts[1:]
+		pad()
 	}
 	return store.Channel{Realm: realm, Network: parts[0], Gateway: parts[1], Node: strings.Join(parts[2:], "-")}
 }

@@ -71,6 +71,8 @@ type Result struct {
 	// Notes are problems that did not stop the message: a dropped field,
 	// a device time replaced by the time of arrival.
 	Notes []Note
+	// Info are messages for the sender ("Received header fields ...").
+	Info []string
 }
 
 // Note is a non-fatal problem with a message.
@@ -129,16 +131,38 @@ func Decode(slot string, payload []byte, opts Options) (Result, error) {
 	opts = opts.withDefaults()
 	var res Result
 	var err error
+	is := func(name string) bool { return slot == name || strings.HasSuffix(slot, "/"+name) }
 	switch {
 	case IsIgnoredTopic(slot):
 		return res, ErrIgnored
-	case slot == "data.json" || slot == "data/__json__" || slot == "message-json" || slot == "loop":
+	case is("data.json"):
+		if IsTTN(payload) {
+			var obj map[string]any
+			if obj, err = parseObject(payload, "TTN uplink"); err == nil {
+				err = TTNReading(obj, opts, &res)
+			}
+			break
+		}
 		err = decodeJSONReadings(payload, opts, &res)
+	case is("data/__json__") || is("message-json") || is("loop") || is("status.json"):
+		err = decodeJSONReadings(payload, opts, &res)
+	case is("data.ndjson"):
+		err = decodeNDJSON(payload, opts, &res)
+	case is("data.lpp") || strings.HasSuffix(slot, "data.lpp-hiveeyes"):
+		err = DecodeLPP(payload, opts, &res)
+	case is("event.json") || is("event/__json__"):
+		err = decodeEvent(payload, opts, &res)
+	case strings.HasSuffix(slot, "SENSOR"):
+		err = decodeTasmotaSensor(payload, opts, &res)
+	case strings.HasSuffix(slot, "STATE"):
+		err = decodeTasmotaState(payload, opts, &res)
+	case is("airrohr.json") || is("custom/airrohr"):
+		err = decodeAirrohr(payload, opts, &res)
 	case strings.HasPrefix(slot, "data/") || strings.HasPrefix(slot, "measure/"):
 		_, name, _ := strings.Cut(slot, "/")
 		err = decodeSingleValue(name, payload, opts, &res)
-	case slot == "event.json" || slot == "event/__json__":
-		err = decodeEvent(payload, opts, &res)
+	case strings.HasPrefix(slot, "value/"):
+		err = decodeLenientValue(strings.TrimPrefix(slot, "value/"), payload, opts, &res)
 	default:
 		return res, fmt.Errorf("%w %q", ErrUnknownSlot, slot)
 	}

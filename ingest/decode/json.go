@@ -121,12 +121,11 @@ func jsonType(v any) string {
 func ReadingFromObject(obj map[string]any, opts Options, res *Result) (store.Reading, error) {
 	opts = opts.withDefaults()
 	r := store.Reading{Time: opts.Received}
-	if key, t, ok := findTime(obj, opts, res); ok {
+	key, t, ok := findTime(obj, opts, res)
+	if ok {
 		r.Time = t
-		obj = without(obj, key)
-	} else if key != "" {
-		obj = without(obj, key)
 	}
+	obj = withoutTimeFields(obj, key)
 	b := builder{opts: opts, res: res, r: &r}
 	for k, v := range obj {
 		if TagNames[k] {
@@ -148,14 +147,26 @@ func ReadingFromObject(obj map[string]any, opts Options, res *Result) (store.Rea
 	return r, nil
 }
 
-func without(obj map[string]any, key string) map[string]any {
+// withoutTimeFields drops the time field that was used (key) and empty
+// time fields, which say nothing.
+func withoutTimeFields(obj map[string]any, key string) map[string]any {
 	out := make(map[string]any, len(obj))
 	for k, v := range obj {
-		if k != key {
-			out[k] = v
+		if k == key || (v == "" && isTimeField(k)) {
+			continue
 		}
+		out[k] = v
 	}
 	return out
+}
+
+func isTimeField(k string) bool {
+	for _, name := range TimeFields {
+		if k == name {
+			return true
+		}
+	}
+	return false
 }
 
 // findTime returns the first present and non-empty time field. When it
@@ -332,28 +343,110 @@ func clipName(s string) string {
 	return s
 }
 
-// decodeSingleValue handles data/<field> and measure/<field>: the payload is
-// one value for one field, the name taken from the topic.
+// decodeSingleValue handles data/<field> and measure/<field>: the payload
+// is one number for one field, the name taken from the topic. As in Kotori,
+// text that is no number is an error; "nan" and "None" (ESPHome, Homie for
+// a sensor without a value) are no value, silently.
 func decodeSingleValue(name string, payload []byte, opts Options, res *Result) error {
-	if name == "" {
-		return errorf("slot", "no field name after data/")
-	}
-	s := strings.TrimSpace(string(payload))
-	if s == "" {
-		return errorf("empty", "empty payload")
-	}
-	if !utf8.ValidString(s) {
-		return errorf("value", "payload is not UTF-8 text")
-	}
-	r := store.Reading{Time: opts.Received}
-	b := builder{opts: opts, res: res, r: &r}
-	if err := b.add(name, s, 0); err != nil {
+	s, err := singleText(name, payload)
+	if err != nil {
 		return err
 	}
-	if r.Points() == 0 {
-		return errorf("empty", "no value in %q", clipName(s))
+	f, ok, nonFinite := NumericString(s)
+	switch {
+	case nonFinite || s == "None" || s == "null":
+		return nil
+	case !ok:
+		return errorf("value", "could not convert %q to a number for field %q", clipName(s), clipName(name))
+	}
+	res.Readings = append(res.Readings, store.Reading{Time: opts.Received, Fields: map[string]float64{name: f}})
+	return nil
+}
+
+// decodeLenientValue handles the plain-text values of Homie, ESPHome and
+// Tasmota status topics: a number is a number, "true"/"false" and
+// "ON"/"OFF" are 1 and 0, "nan" and "None" are no value, any other text is
+// a text value ("Online").
+func decodeLenientValue(name string, payload []byte, opts Options, res *Result) error {
+	s, err := singleText(name, payload)
+	if err != nil {
+		return err
+	}
+	r := store.Reading{Time: opts.Received}
+	f, ok, nonFinite := NumericString(s)
+	switch strings.ToLower(s) {
+	case "true", "on":
+		f, ok = 1, true
+	case "false", "off":
+		f, ok = 0, true
+	case "none", "null":
+		return nil
+	}
+	switch {
+	case nonFinite:
+		return nil
+	case ok:
+		r.Fields = map[string]float64{name: f}
+	default:
+		r.Text = map[string]string{name: s}
 	}
 	res.Readings = append(res.Readings, r)
+	return nil
+}
+
+func singleText(name string, payload []byte) (string, error) {
+	if name == "" || strings.Contains(name, "/") {
+		return "", errorf("slot", "no single field name in the topic after data/")
+	}
+	s := strings.TrimSpace(string(payload))
+	switch {
+	case s == "":
+		return "", errorf("empty", "empty payload")
+	case !utf8.ValidString(s):
+		return "", errorf("value", "payload is not UTF-8 text")
+	case len(s) > 4096:
+		return "", errorf("limit", "single value longer than 4096 bytes")
+	}
+	return s, nil
+}
+
+// decodeNDJSON handles data.ndjson: one JSON object per line, each a
+// reading. A bad line is noted and skipped; the good ones are kept.
+func decodeNDJSON(payload []byte, opts Options, res *Result) error {
+	lines := bytes.Split(payload, []byte("\n"))
+	bad := 0
+	var firstErr error
+	for i, line := range lines {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		v, err := ParseJSON(line)
+		if err == nil {
+			obj, ok := v.(map[string]any)
+			if !ok {
+				err = errorf("json", "line is a JSON %s, want an object", jsonType(v))
+			} else {
+				var r store.Reading
+				if r, err = ReadingFromObject(obj, opts, res); err == nil {
+					res.Readings = append(res.Readings, r)
+				}
+			}
+		}
+		if err != nil {
+			bad++
+			if firstErr == nil {
+				firstErr = fmt.Errorf("line %d: %w", i+1, err)
+			}
+			res.note(Kind(err), "line %d: %v; skipped", i+1, err)
+		}
+	}
+	if len(res.Readings) == 0 {
+		if firstErr != nil {
+			res.Notes = nil
+			return firstErr
+		}
+		return errorf("empty", "no lines in the payload")
+	}
 	return nil
 }
 
@@ -392,6 +485,18 @@ func EventFromFields(obj map[string]any, opts Options, res *Result) error {
 			if s, ok := scalarText(t); ok && strings.TrimSpace(s) != "" {
 				ev.Tags = append(ev.Tags, strings.TrimSpace(s))
 			}
+		}
+	}
+	for k, v := range obj {
+		switch k {
+		case "title", "text", "tags", "time", "datetime", "Time", "dateTime", "timestamp":
+			continue
+		}
+		if s, ok := scalarText(v); ok {
+			if ev.Extra == nil {
+				ev.Extra = map[string]string{}
+			}
+			ev.Extra[k] = s
 		}
 	}
 	if ev.Title == "" && ev.Text == "" {

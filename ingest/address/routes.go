@@ -1,0 +1,199 @@
+package address
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/apiary-hive/apiary/store"
+)
+
+// Route maps MQTT topics or HTTP paths that are not Kotori addresses (a
+// Tasmota's tele/<device>/SENSOR, an ESPHome node's sensor states, a BEEP
+// base's POST /api/sensors) to a channel and a slot, so that devices on
+// their factory settings work without reflashing.
+//
+// Pattern segments: "{name}" captures one segment, "+" matches one, "#" at
+// the end matches the rest (zero or more), anything else is a glob for one
+// segment ("$*" matches Homie attributes). Templates name captures as
+// {name}, request parts as {header:X-Sensor} or {query:db}, and values the
+// decoder found as {key}, {device_id} or {tag:node}; "{a|b|=text}" takes the
+// first of a and b that is set, else the literal text.
+type Route struct {
+	// Topic is the pattern of an MQTT route; Path of an HTTP route.
+	Topic string `toml:"topic,omitempty"`
+	Path  string `toml:"path,omitempty"`
+	// Channel is the template "realm/network/gateway/node".
+	Channel string `toml:"channel,omitempty"`
+	// Slot is the template of the slot that picks the decoder.
+	Slot string `toml:"slot,omitempty"`
+	// Ignore drops matching messages without a word (status, commands,
+	// discovery configs: traffic that is not telemetry).
+	Ignore bool `toml:"ignore,omitempty"`
+}
+
+// Validate reports a route that can never work.
+func (r Route) Validate() error {
+	switch {
+	case (r.Topic == "") == (r.Path == ""):
+		return fmt.Errorf("route needs exactly one of topic or path")
+	case r.Ignore:
+		return nil
+	case len(strings.Split(r.Channel, "/")) != 4:
+		return fmt.Errorf("route %s: channel %q is not realm/network/gateway/node", r.pattern(), r.Channel)
+	case r.Slot == "":
+		return fmt.Errorf("route %s: no slot", r.pattern())
+	}
+	pat := strings.Split(strings.Trim(r.pattern(), "/"), "/")
+	for i, seg := range pat {
+		if seg == "#" && i != len(pat)-1 {
+			return fmt.Errorf("route %s: # must be the last segment", r.pattern())
+		}
+		if _, err := path.Match(seg, ""); err != nil {
+			return fmt.Errorf("route %s: bad segment %q", r.pattern(), seg)
+		}
+	}
+	return nil
+}
+
+func (r Route) pattern() string {
+	if r.Topic != "" {
+		return r.Topic
+	}
+	return r.Path
+}
+
+// match matches s against the route's pattern and returns the captures.
+func (r Route) match(s string) (map[string]string, bool) {
+	pat := strings.Split(r.pattern(), "/")
+	parts := strings.Split(s, "/")
+	caps := map[string]string{}
+	for i, seg := range pat {
+		if seg == "#" {
+			return caps, true
+		}
+		if i >= len(parts) {
+			return nil, false
+		}
+		p := parts[i]
+		switch {
+		case strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}"):
+			if p == "" {
+				return nil, false
+			}
+			caps[seg[1:len(seg)-1]] = p
+		case seg == "+":
+			if p == "" {
+				return nil, false
+			}
+		default:
+			if ok, _ := path.Match(seg, p); !ok {
+				return nil, false
+			}
+		}
+	}
+	return caps, len(parts) == len(pat)
+}
+
+// Vars supplies template values beyond the pattern's captures.
+type Vars func(name string) string
+
+// Expand fills a route's channel and slot templates.
+func (r Route) Expand(caps map[string]string, vars Vars) (Address, error) {
+	get := func(name string) string {
+		if v, ok := caps[name]; ok {
+			return v
+		}
+		if vars != nil {
+			return vars(name)
+		}
+		return ""
+	}
+	ch, err := expand(r.Channel, get)
+	if err != nil {
+		return Address{}, err
+	}
+	slot, err := expand(r.Slot, get)
+	if err != nil {
+		return Address{}, err
+	}
+	parts := strings.Split(ch, "/")
+	if len(parts) != 4 {
+		return Address{}, fmt.Errorf("route %s: channel %q is not realm/network/gateway/node", r.pattern(), ch)
+	}
+	return Address{Channel: store.Channel{Realm: parts[0], Network: parts[1], Gateway: parts[2], Node: parts[3]}, Slot: slot}, nil
+}
+
+// expand replaces {…} in tmpl. A value may not add a "/", which would shift
+// the channel's parts: it becomes "_".
+func expand(tmpl string, get func(string) string) (string, error) {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			b.WriteString(tmpl)
+			return b.String(), nil
+		}
+		j := strings.IndexByte(tmpl[i:], '}')
+		if j < 0 {
+			return "", fmt.Errorf("template %q: unclosed {", tmpl)
+		}
+		b.WriteString(tmpl[:i])
+		v := ""
+		for _, alt := range strings.Split(tmpl[i+1:i+j], "|") {
+			if strings.HasPrefix(alt, "=") {
+				v = alt[1:]
+				break
+			}
+			if v = get(alt); v != "" {
+				break
+			}
+		}
+		if v == "" {
+			return "", fmt.Errorf("template %q: no value for %s", tmpl, tmpl[i:i+j+1])
+		}
+		b.WriteString(strings.ReplaceAll(v, "/", "_"))
+		tmpl = tmpl[i+j+1:]
+	}
+}
+
+// Router holds the MQTT and HTTP routes in their order: the first match
+// wins.
+type Router struct {
+	routes []Route
+}
+
+// NewRouter checks the routes and returns a router.
+func NewRouter(routes []Route) (*Router, error) {
+	for _, r := range routes {
+		if err := r.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	return &Router{routes: routes}, nil
+}
+
+// Topic returns the first MQTT route matching topic, with its captures.
+func (rt *Router) Topic(topic string) (Route, map[string]string, bool) {
+	return rt.find(topic, true)
+}
+
+// Path returns the first HTTP route matching path, with its captures.
+func (rt *Router) Path(p string) (Route, map[string]string, bool) {
+	return rt.find(p, false)
+}
+
+func (rt *Router) find(s string, topic bool) (Route, map[string]string, bool) {
+	if rt == nil {
+		return Route{}, nil, false
+	}
+	for _, r := range rt.routes {
+		if (r.Topic != "") != topic {
+			continue
+		}
+		if caps, ok := r.match(s); ok {
+			return r, caps, true
+		}
+	}
+	return Route{}, nil, false
+}

@@ -1,0 +1,353 @@
+package ingest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/apiary-hive/apiary/ingest/address"
+	"github.com/apiary-hive/apiary/ingest/decode"
+	"github.com/apiary-hive/apiary/store"
+)
+
+// csvHeaderProperty is the channel property that remembers a CSV header.
+const csvHeaderProperty = "csv-header"
+
+// HTTPHandler serves HTTP ingest: Kotori's POST /api/<address>/data,
+// /event and /custom/airrohr (also under /api-notls/), and the paths of
+// the HTTP routes (Sensor.Community, BEEP, TTN, InfluxDB line protocol).
+// It answers only after the readings are durable: 200 with Kotori's body,
+// 4xx with a plain message for bad input, 503 when the store failed.
+func (in *Ingester) HTTPHandler(maxBody int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in.serveHTTP(w, r, maxBody)
+	})
+}
+
+// httpError is an answer other than 200.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (in *Ingester) serveHTTP(w http.ResponseWriter, r *http.Request, maxBody int64) {
+	if r.Method != http.MethodPost && r.Method != http.MethodPut {
+		w.Header().Set("Allow", "POST, PUT")
+		plain(w, http.StatusMethodNotAllowed, "Use POST to send readings")
+		return
+	}
+	m := Message{Transport: "http", Source: r.URL.Path, Client: clientAddr(r), Received: time.Now()}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			err := &decode.Error{Kind: "limit", Err: fmt.Errorf("request body over the limit of %d bytes", maxBody)}
+			in.fail(m, store.Channel{}, err)
+			plain(w, http.StatusRequestEntityTooLarge, err.Error())
+			return
+		}
+		plain(w, http.StatusBadRequest, "Could not read the request body: "+err.Error())
+		return
+	}
+	m.Payload = body
+
+	var out Outcome
+	var herr *httpError
+	if rt, caps, ok := in.opts.Resolver.Routes.Path(r.URL.Path); ok {
+		out, herr = in.routeHTTP(r, m, rt, caps)
+	} else if rest, ok := kotoriPath(r.URL.Path); ok {
+		out, herr = in.kotoriHTTP(r, m, rest)
+	} else {
+		herr = &httpError{http.StatusNotFound, "No ingest endpoint at " + r.URL.Path + ": use /api/<realm>/<network>/<gateway>/<node>/data"}
+	}
+	if herr != nil {
+		plain(w, herr.status, herr.msg)
+		return
+	}
+	if !out.Channel.IsZero() {
+		w.Header().Set("Channel-Id", out.Channel.Path())
+	}
+	if out.noContent {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	type info struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	}
+	var infos []info
+	for _, msg := range out.Info {
+		infos = append(infos, info{"info", msg})
+	}
+	infos = append(infos, info{"info", fmt.Sprintf("Received #%d readings", out.Readings+out.Events)})
+	body, _ = json.MarshalIndent(infos, "", "    ")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
+func kotoriPath(p string) (string, bool) {
+	for _, prefix := range []string{"/api/", "/api-notls/"} {
+		if strings.HasPrefix(p, prefix) {
+			return strings.TrimSuffix(strings.TrimPrefix(p, prefix), "/"), true
+		}
+	}
+	return "", false
+}
+
+func plain(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	io.WriteString(w, msg)
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// kotoriHTTP handles /api/<address>/<slot>: slot data (JSON object or
+// array, form, CSV), event (JSON or form) or custom/airrohr.
+func (in *Ingester) kotoriHTTP(r *http.Request, m Message, rest string) (Outcome, *httpError) {
+	addr, err := in.opts.Resolver.Resolve(rest)
+	if errors.Is(err, address.ErrIgnored) {
+		return Outcome{Ignored: true}, nil
+	}
+	if err != nil {
+		in.fail(m, store.Channel{}, err)
+		return Outcome{}, badRequest(err)
+	}
+	slot := strings.TrimSuffix(addr.Slot, ".json")
+	if slot != "data" && slot != "event" && slot != "custom/airrohr" {
+		err := &decode.Error{Kind: "slot", Err: fmt.Errorf("unknown endpoint %q: use data, event or custom/airrohr", addr.Slot)}
+		in.fail(m, addr.Channel, err)
+		return Outcome{Channel: addr.Channel}, &httpError{http.StatusNotFound, err.Error()}
+	}
+	if herr := in.checkBody(m, addr.Channel, r); herr != nil {
+		return Outcome{Channel: addr.Channel}, herr
+	}
+	ctype := mediaType(r)
+	opts := in.decodeOptions(m.Received, addr.Channel.Realm)
+	var res decode.Result
+	switch {
+	case slot == "custom/airrohr" && ctype == "application/json":
+		res, err = decode.Decode("airrohr.json", m.Payload, opts)
+	case slot == "event" && ctype == "application/json":
+		res, err = decode.Decode("event.json", m.Payload, opts)
+	case slot == "event" && ctype == "application/x-www-form-urlencoded":
+		err = parseForm(m.Payload, func(fields map[string]any) error {
+			return decode.EventFromFields(fields, opts, &res)
+		})
+	case slot == "data" && ctype == "application/json":
+		res, err = decode.Decode("data.json", m.Payload, opts)
+	case slot == "data" && ctype == "application/x-www-form-urlencoded":
+		err = parseForm(m.Payload, func(fields map[string]any) error {
+			r, err := decode.ReadingFromObject(fields, opts, &res)
+			res.Readings = append(res.Readings, r)
+			return err
+		})
+	case slot == "data" && (ctype == "text/csv" || ctype == "text/x-csv" || ctype == "application/csv"):
+		res, err = in.decodeCSV(addr.Channel, m.Payload, opts)
+	default:
+		err := &decode.Error{Kind: "content-type", Err: fmt.Errorf("Unable to handle Content-Type '%s'", r.Header.Get("Content-Type"))}
+		in.fail(m, addr.Channel, err)
+		return Outcome{Channel: addr.Channel}, &httpError{http.StatusUnsupportedMediaType, err.Error()}
+	}
+	return in.answer(r, m, addr.Channel, res, err)
+}
+
+// checkBody applies Kotori's order: an empty body is 400 whatever its
+// type, then a missing Content-Type is 415.
+func (in *Ingester) checkBody(m Message, ch store.Channel, r *http.Request) *httpError {
+	if len(strings.TrimSpace(string(m.Payload))) == 0 {
+		in.fail(m, ch, &decode.Error{Kind: "empty", Err: errors.New("empty request body")})
+		return &httpError{http.StatusBadRequest, "Empty request body"}
+	}
+	if r.Header.Get("Content-Type") == "" {
+		in.fail(m, ch, &decode.Error{Kind: "content-type", Err: errors.New("request without Content-Type")})
+		return &httpError{http.StatusUnsupportedMediaType, "Unable to handle request without Content-Type"}
+	}
+	return nil
+}
+
+func mediaType(r *http.Request) string {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Type")))
+	}
+	return mt
+}
+
+func parseForm(body []byte, fn func(map[string]any) error) error {
+	values, err := url.ParseQuery(strings.TrimSpace(string(body)))
+	if err != nil {
+		return &decode.Error{Kind: "form", Err: fmt.Errorf("invalid form body: %w", err)}
+	}
+	return fn(decode.FormFields(values))
+}
+
+// decodeCSV decodes a CSV body with the channel's remembered header and
+// remembers a header the body announced.
+// pyList writes names the way Kotori's Python answer did: ['a', 'b'].
+func pyList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "'" + strings.ReplaceAll(n, "'", "\\'") + "'"
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+func (in *Ingester) decodeCSV(ch store.Channel, body []byte, opts decode.Options) (decode.Result, error) {
+	var res decode.Result
+	var header []string
+	saved, ok, err := in.store.Property(ch, csvHeaderProperty)
+	if err != nil {
+		return res, fmt.Errorf("%w: %w", ErrNotStored, err)
+	}
+	if ok {
+		header = strings.Split(saved, "\x1f")
+	}
+	newHeader, announced, err := decode.DecodeCSV(body, header, opts, &res)
+	if announced {
+		res.Info = append(res.Info, "Received header fields "+pyList(newHeader))
+	}
+	if joined := strings.Join(newHeader, "\x1f"); len(newHeader) > 0 && joined != saved {
+		if perr := in.store.SetProperty(ch, csvHeaderProperty, joined); perr != nil {
+			return res, fmt.Errorf("%w: remember CSV header: %w", ErrNotStored, perr)
+		}
+	}
+	return res, err
+}
+
+// answer stores a decoded HTTP body and maps the outcome to a status.
+func (in *Ingester) answer(r *http.Request, m Message, ch store.Channel, res decode.Result, decodeErr error) (Outcome, *httpError) {
+	if errors.Is(decodeErr, ErrNotStored) {
+		in.fail(m, ch, &decode.Error{Kind: "store", Err: decodeErr})
+		return Outcome{Channel: ch}, &httpError{http.StatusServiceUnavailable, "Not stored: " + decodeErr.Error()}
+	}
+	out, err := in.Store(r.Context(), m, ch, res, decodeErr)
+	switch {
+	case errors.Is(err, ErrNotStored):
+		return out, &httpError{http.StatusServiceUnavailable, "Not stored, please retry: " + err.Error()}
+	case err != nil:
+		return out, badRequest(err)
+	}
+	return out, nil
+}
+
+func badRequest(err error) *httpError {
+	status := http.StatusBadRequest
+	if ErrorKind(err) == "access" {
+		status = http.StatusForbidden
+	}
+	return &httpError{status, err.Error()}
+}
+
+// routeHTTP handles a path of a factory-default device.
+func (in *Ingester) routeHTTP(r *http.Request, m Message, rt address.Route, caps map[string]string) (Outcome, *httpError) {
+	if rt.Ignore {
+		return Outcome{Ignored: true}, nil
+	}
+	realm, _, _ := strings.Cut(rt.Channel, "/")
+	opts := in.decodeOptions(m.Received, realm)
+	query := r.URL.Query()
+	vars := func(found map[string]string) address.Vars {
+		return func(name string) string {
+			switch {
+			case strings.HasPrefix(name, "header:"):
+				return r.Header.Get(strings.TrimPrefix(name, "header:"))
+			case strings.HasPrefix(name, "query:"):
+				return query.Get(strings.TrimPrefix(name, "query:"))
+			}
+			return found[name]
+		}
+	}
+	var res decode.Result
+	var err error
+	found := map[string]string{}
+	switch rt.Slot {
+	case "beep":
+		// BEEP merges query and body, and accepts an empty body.
+		fields := decode.FormFields(query)
+		if len(strings.TrimSpace(string(m.Payload))) > 0 {
+			if mediaType(r) == "application/json" {
+				var v any
+				if v, err = decode.ParseJSON(m.Payload); err == nil {
+					obj, ok := v.(map[string]any)
+					if !ok {
+						err = &decode.Error{Kind: "json", Err: errors.New("BEEP payload is not a JSON object")}
+					}
+					for k, val := range obj {
+						fields[k] = val
+					}
+				}
+			} else {
+				err = parseForm(m.Payload, func(f map[string]any) error {
+					for k, val := range f {
+						fields[k] = val
+					}
+					return nil
+				})
+			}
+		}
+		if err == nil {
+			found["key"], err = decode.BEEPReading(fields, opts, &res)
+			if found["key"] == "" && err == nil {
+				err = &decode.Error{Kind: "address", Err: errors.New("BEEP request without a device \"key\"")}
+			}
+		}
+	case "ttn":
+		var obj map[string]any
+		var v any
+		if v, err = decode.ParseJSON(m.Payload); err == nil {
+			var ok bool
+			if obj, ok = v.(map[string]any); !ok {
+				err = &decode.Error{Kind: "json", Err: errors.New("TTN webhook payload is not a JSON object")}
+			}
+		}
+		if err == nil {
+			ids, _ := obj["end_device_ids"].(map[string]any)
+			found["device_id"], _ = ids["device_id"].(string)
+			found["dev_eui"], _ = ids["dev_eui"].(string)
+			app, _ := ids["application_ids"].(map[string]any)
+			found["application_id"], _ = app["application_id"].(string)
+			err = decode.TTNReading(obj, opts, &res)
+		}
+	case "lineproto":
+		return in.lineProtocol(r, m, rt, caps, vars)
+	default:
+		// The channel is known from the request alone.
+		addr, aerr := rt.Expand(caps, vars(found))
+		if aerr != nil {
+			err := &decode.Error{Kind: "address", Err: aerr}
+			in.fail(m, store.Channel{}, err)
+			return Outcome{}, badRequest(err)
+		}
+		if herr := in.checkBody(m, addr.Channel, r); herr != nil {
+			return Outcome{Channel: addr.Channel}, herr
+		}
+		res, err = decode.Decode(addr.Slot, m.Payload, opts)
+		return in.answer(r, m, addr.Channel, res, err)
+	}
+	// The channel names what the decoder found (the BEEP key, the TTN device).
+	addr, aerr := rt.Expand(caps, vars(found))
+	if aerr != nil {
+		if err == nil {
+			err = &decode.Error{Kind: "address", Err: aerr}
+		}
+		in.fail(m, store.Channel{}, err)
+		return Outcome{}, badRequest(err)
+	}
+	return in.answer(r, m, addr.Channel, res, err)
+}

@@ -1,0 +1,104 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/apiary-hive/apiary/ingest/address"
+	"github.com/apiary-hive/apiary/ingest/decode"
+	"github.com/apiary-hive/apiary/ingest/lineproto"
+	"github.com/apiary-hive/apiary/store"
+)
+
+// lineProtocol handles POST /write?db=...: InfluxDB line protocol as
+// Telegraf and Airrohr's InfluxDB mode send it (Airrohr labels it
+// application/x-www-form-urlencoded: the Content-Type is ignored). Each
+// line's channel comes from the route's template, with {measurement},
+// {tag:<name>} and {db}. Good lines are stored even when others are bad;
+// like InfluxDB, the answer is then 400 "partial write".
+func (in *Ingester) lineProtocol(r *http.Request, m Message, rt address.Route, caps map[string]string, vars func(map[string]string) address.Vars) (Outcome, *httpError) {
+	points, lineErrs := lineproto.Parse(m.Payload, r.URL.Query().Get("precision"))
+	realm, _, _ := strings.Cut(rt.Channel, "/")
+	opts := in.decodeOptions(m.Received, realm)
+	groups := map[store.Channel]*decode.Result{}
+	var order []store.Channel
+	var problems []string
+	for _, le := range lineErrs {
+		problems = append(problems, le.Error())
+	}
+	db := r.URL.Query().Get("db")
+	for _, p := range points {
+		found := map[string]string{"measurement": p.Measurement, "db": db}
+		if p.Database != "" {
+			found["db"] = p.Database
+		}
+		for k, v := range p.Tags {
+			found["tag:"+k] = v
+		}
+		addr, err := rt.Expand(caps, vars(found))
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		res := groups[addr.Channel]
+		if res == nil {
+			res = &decode.Result{}
+			groups[addr.Channel] = res
+			order = append(order, addr.Channel)
+		}
+		fields := make(map[string]any, len(p.Fields)+1)
+		for k, v := range p.Fields {
+			fields[k] = v.Interface()
+		}
+		rd, err := decode.ReadingFromObject(numbersAsJSON(fields), opts, res)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		if !p.Time.IsZero() {
+			rd.Time = p.Time
+		}
+		res.Readings = append(res.Readings, rd)
+	}
+	sort.Slice(order, func(i, j int) bool { return order[i].String() < order[j].String() })
+	out := Outcome{noContent: true}
+	for _, ch := range order {
+		o, err := in.Store(r.Context(), m, ch, *groups[ch], nil)
+		if errors.Is(err, ErrNotStored) {
+			return out, &httpError{http.StatusServiceUnavailable, `{"error":"not stored, please retry"}`}
+		}
+		out.Readings += o.Readings
+		out.Channel = ch
+	}
+	if len(problems) > 0 {
+		err := &decode.Error{Kind: "lineproto", Err: fmt.Errorf("%d bad line(s): %s", len(problems), strings.Join(problems, "; "))}
+		in.fail(m, out.Channel, err)
+		msg := "partial write: " + err.Error()
+		if out.Readings == 0 {
+			msg = "unable to parse: " + err.Error()
+		}
+		return out, &httpError{http.StatusBadRequest, msg}
+	}
+	if out.Readings == 0 {
+		return out, &httpError{http.StatusBadRequest, "no points in the request body"}
+	}
+	return out, nil
+}
+
+// numbersAsJSON hands line-protocol values to the JSON reading rules:
+// integers as exact float64 (raw counts up to 2^53 stay exact), strings and
+// booleans as they are.
+func numbersAsJSON(fields map[string]any) map[string]any {
+	for k, v := range fields {
+		switch n := v.(type) {
+		case int64:
+			fields[k] = float64(n)
+		case uint64:
+			fields[k] = float64(n)
+		}
+	}
+	return fields
+}
