@@ -43,6 +43,7 @@ type Appliance struct {
 	store  *store.Store
 	ingest *ingest.Ingester
 	broker *mqtt.Broker
+	sub    *mqtt.Subscriber
 	web    *http.Server
 	webLn  net.Listener
 
@@ -128,6 +129,19 @@ func Open(cfg Config, build Build, log *slog.Logger) (*Appliance, error) {
 		})
 		if err != nil {
 			st.Close()
+			return nil, err
+		}
+	}
+
+	if cfg.MQTT.Broker != "" {
+		b, _ := ParseBrokerURL(cfg.MQTT.Broker)
+		a.sub, err = mqtt.NewSubscriber(mqtt.SubscriberOptions{
+			Server: b.Server, Username: b.Username, Password: b.Password, TLS: b.TLS, CAFile: cfg.MQTT.BrokerCAFile,
+			ClientID: cfg.MQTT.ClientID, Topics: cfg.MQTT.BrokerTopics,
+			Handler: a.ingest.HandleMQTT, Logger: log,
+		})
+		if err != nil {
+			a.closeParts()
 			return nil, err
 		}
 	}
@@ -220,6 +234,11 @@ func (a *Appliance) Run(ctx context.Context) error {
 		}
 		a.log.Info("mqtt broker listening", "addr", a.broker.Addr().String())
 	}
+	if a.sub != nil {
+		a.sub.Start()
+		b, _ := ParseBrokerURL(a.cfg.MQTT.Broker)
+		a.log.Info("subscribing at the external broker", "broker", b.Server, "client_id", a.cfg.MQTT.ClientID)
+	}
 	g.Go(func() error {
 		if err := a.web.Serve(a.webLn); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http: %w", err)
@@ -257,6 +276,9 @@ func (a *Appliance) closeParts() error {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
 		a.log.Info("stopped", "part", name, "took", time.Since(t).Round(time.Millisecond))
+	}
+	if a.sub != nil {
+		step("mqtt client", a.sub.Close)
 	}
 	if a.broker != nil {
 		step("mqtt broker", a.broker.Close)

@@ -48,10 +48,12 @@ type HTTPConfig struct {
 
 // MQTTConfig configures the embedded broker and the external broker client.
 type MQTTConfig struct {
-	Listen     string `toml:"listen"`
-	Broker     string `toml:"broker"`
-	ClientID   string `toml:"client_id"`
-	MaxPayload Size   `toml:"max_payload"`
+	Listen       string   `toml:"listen"`
+	Broker       string   `toml:"broker"`
+	ClientID     string   `toml:"client_id"`
+	BrokerTopics []string `toml:"broker_topics"`
+	BrokerCAFile string   `toml:"broker_ca_file"`
+	MaxPayload   Size     `toml:"max_payload"`
 }
 
 // StoreConfig configures the store's memory and durability.
@@ -176,6 +178,9 @@ func (c Config) Validate() error {
 		}
 		if c.MQTT.ClientID == "" {
 			add("mqtt.client_id: must not be empty when mqtt.broker is set")
+		}
+		if len(c.MQTT.BrokerTopics) == 0 {
+			add("mqtt.broker_topics: must name at least one topic filter (\"#\" for all)")
 		}
 	}
 	if c.HTTP.MaxBody < 1024 {

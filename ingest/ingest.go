@@ -30,6 +30,7 @@ type Store interface {
 	Write(ctx context.Context, readings []store.Reading) error
 	WriteEvents(ctx context.Context, events []store.Event) error
 	RecordError(e store.ErrorEntry)
+	ChannelInfo(ch store.Channel) (store.ChannelInfo, bool)
 	Property(ch store.Channel, name string) (string, bool, error)
 	SetProperty(ch store.Channel, name, value string) error
 }
@@ -75,9 +76,10 @@ func (m Mask) matches(realm, field string, v float64) bool {
 
 // Ingester is the ingest pipeline shared by every transport.
 type Ingester struct {
-	store Store
-	opts  Options
-	log   *slog.Logger
+	store  Store
+	opts   Options
+	log    *slog.Logger
+	recent *recentMessages
 }
 
 // New returns an Ingester writing to st.
@@ -88,7 +90,7 @@ func New(st Store, opts Options) *Ingester {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Ingester{store: st, opts: opts, log: opts.Logger}
+	return &Ingester{store: st, opts: opts, log: opts.Logger, recent: newRecentMessages(8192, time.Hour)}
 }
 
 // ErrNotStored wraps a failure to store a message that was understood. The
@@ -115,6 +117,14 @@ type Message struct {
 	Client    string // MQTT client id or HTTP remote address
 	Payload   []byte
 	Received  time.Time
+	// QoS and Duplicate (MQTT): a QoS 1/2 message flagged DUP that was seen
+	// before keeps its first time of arrival, so that the redelivery
+	// overwrites the first copy instead of adding a second point.
+	QoS       byte
+	Duplicate bool
+	// Replayed (external broker): a retained message replayed on
+	// subscription; it is stored only when it differs from what is stored.
+	Replayed bool
 }
 
 // HandleMQTT is the embedded broker's handler: it returns an error only
@@ -122,6 +132,7 @@ type Message struct {
 func (in *Ingester) HandleMQTT(ctx context.Context, m mqtt.Message) error {
 	_, err := in.HandleTopic(ctx, Message{
 		Transport: "mqtt", Source: m.Topic, Client: m.Client, Payload: m.Payload, Received: m.Received,
+		QoS: m.QoS, Duplicate: m.Duplicate, Replayed: m.Retained,
 	})
 	if errors.Is(err, ErrNotStored) {
 		return err
@@ -135,6 +146,9 @@ func (in *Ingester) HandleMQTT(ctx context.Context, m mqtt.Message) error {
 func (in *Ingester) HandleTopic(ctx context.Context, m Message) (Outcome, error) {
 	if m.Received.IsZero() {
 		m.Received = time.Now()
+	}
+	if m.QoS > 0 {
+		m.Received = in.recent.arrival(m.Source, m.Payload, m.Received, m.Duplicate)
 	}
 	if decode.IsIgnoredTopic(m.Source) {
 		return Outcome{Ignored: true}, nil
@@ -202,6 +216,9 @@ func (in *Ingester) Store(ctx context.Context, m Message, ch store.Channel, res 
 		return out, decodeErr
 	}
 	res.Readings = in.mask(ch, res.Readings)
+	if m.Replayed {
+		res.Readings = in.dropStale(ch, m.Received, res.Readings)
+	}
 	for i := range res.Readings {
 		res.Readings[i].Channel = ch
 	}

@@ -169,9 +169,9 @@ func lppError(err *lppFrameError, context string) error {
 
 // lppBase64 decodes payload as base64 text if it looks like it: only base64
 // characters once surrounding whitespace is trimmed, one alphabet ("+/" or
-// "-_"), "=" padding only at the end. It returns nil and no error when the payload does not
-// look like base64 at all, and nil and an error when it looks like base64
-// but is not valid.
+// "-_"), "=" padding only at the end. It returns nil and no error when the
+// payload does not look like base64 at all, and nil and an error when it
+// looks like base64 but is not valid.
 func lppBase64(payload []byte) ([]byte, error) {
 	s := bytes.TrimSpace(payload)
 	std, url, pad := false, false, 0

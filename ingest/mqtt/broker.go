@@ -24,12 +24,17 @@ import (
 
 // Message is one PUBLISH as a device sent it.
 type Message struct {
-	Topic    string
-	Client   string
-	Payload  []byte
-	QoS      byte
+	Topic   string
+	Client  string
+	Payload []byte
+	QoS     byte
+	// Retained: for the embedded broker, the device asked the broker to
+	// keep the message; for the external subscriber, the broker replays a
+	// kept message to a new subscription.
 	Retained bool
-	Received time.Time
+	// Duplicate is MQTT's DUP flag: the sender may have sent it before.
+	Duplicate bool
+	Received  time.Time
 }
 
 // Handler processes a message before it is acknowledged. A non-nil error
@@ -176,9 +181,10 @@ func (h *ingestHook) OnPublish(cl *mochi.Client, pk packets.Packet) (packets.Pac
 		Topic:    pk.TopicName,
 		Client:   cl.ID,
 		Payload:  pk.Payload,
-		QoS:      pk.FixedHeader.Qos,
-		Retained: pk.FixedHeader.Retain,
-		Received: time.Now(),
+		QoS:       pk.FixedHeader.Qos,
+		Retained:  false, // a device's publish is news, whatever its retain flag
+		Duplicate: pk.FixedHeader.Dup,
+		Received:  time.Now(),
 	}
 	if err := h.handler(h.ctx, m); err != nil {
 		h.log.Warn("publish not acknowledged: not stored", "topic", pk.TopicName, "client", cl.ID, "err", err)

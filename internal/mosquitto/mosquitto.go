@@ -1,0 +1,107 @@
+// Package mosquitto starts a real Mosquitto broker (Debian's mosquitto) for
+// tests of Apiary's external-broker mode, on a free port in a temp dir.
+package mosquitto
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Broker is a running Mosquitto.
+type Broker struct {
+	// URL is mqtt://127.0.0.1:<port>.
+	URL  string
+	Addr string
+	cmd  *exec.Cmd
+	dir  string
+	port int
+	log  *os.File
+}
+
+// Start runs Mosquitto for the test and stops it at the end. Without a
+// mosquitto binary the test is skipped with a loud message, unless
+// APIARY_REQUIRE_MOSQUITTO=1 (CI installs it) makes that a failure.
+// Mosquitto is configured without its default max_queued_messages limit,
+// which would drop QoS 1 messages for a slow subscriber.
+func Start(t testing.TB) *Broker {
+	t.Helper()
+	bin, err := exec.LookPath("mosquitto")
+	if err != nil {
+		for _, p := range []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
+			if _, err2 := os.Stat(p); err2 == nil {
+				bin, err = p, nil
+			}
+		}
+	}
+	if err != nil {
+		if os.Getenv("APIARY_REQUIRE_MOSQUITTO") == "1" {
+			t.Fatal("mosquitto is required (APIARY_REQUIRE_MOSQUITTO=1) but not installed: apt-get install mosquitto")
+		}
+		t.Skip("!!! SKIPPED: mosquitto not installed; the external-broker tests need Debian's mosquitto (apt-get install mosquitto)")
+	}
+	b := &Broker{dir: t.TempDir()}
+	b.port = freePort(t)
+	b.Addr = fmt.Sprintf("127.0.0.1:%d", b.port)
+	b.URL = "mqtt://" + b.Addr
+	conf := filepath.Join(b.dir, "mosquitto.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf(`listener %d 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location %s/
+max_queued_messages 0
+max_inflight_messages 0
+log_dest stderr
+`, b.port, b.dir)), 0o644)
+	b.log, _ = os.Create(filepath.Join(b.dir, "mosquitto.log"))
+	b.cmd = exec.Command(bin, "-c", conf)
+	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log
+	if err := b.cmd.Start(); err != nil {
+		t.Fatalf("start mosquitto: %v", err)
+	}
+	t.Cleanup(b.Stop)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", b.Addr); err == nil {
+			c.Close()
+			return b
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(filepath.Join(b.dir, "mosquitto.log"))
+	t.Fatalf("mosquitto did not start listening on %s:\n%s", b.Addr, log)
+	return nil
+}
+
+// Stop stops the broker (idempotent).
+func (b *Broker) Stop() {
+	if b.cmd != nil && b.cmd.Process != nil {
+		b.cmd.Process.Kill()
+		b.cmd.Wait()
+		b.cmd = nil
+	}
+	if b.log != nil {
+		b.log.Close()
+		b.log = nil
+	}
+}
+
+// Log returns what Mosquitto logged.
+func (b *Broker) Log() string {
+	data, _ := os.ReadFile(filepath.Join(b.dir, "mosquitto.log"))
+	return strings.TrimSpace(string(data))
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
