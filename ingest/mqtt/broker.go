@@ -178,9 +178,9 @@ func (h *ingestHook) OnPublish(cl *mochi.Client, pk packets.Packet) (packets.Pac
 		return pk, nil
 	}
 	m := Message{
-		Topic:    pk.TopicName,
-		Client:   cl.ID,
-		Payload:  pk.Payload,
+		Topic:     pk.TopicName,
+		Client:    cl.ID,
+		Payload:   pk.Payload,
 		QoS:       pk.FixedHeader.Qos,
 		Retained:  false, // a device's publish is news, whatever its retain flag
 		Duplicate: pk.FixedHeader.Dup,
