@@ -3,6 +3,7 @@
 //
 //	apiary [serve] [flags]   run the appliance (the default)
 //	apiary config [flags]    print the configuration in effect, as TOML
+//	apiary import [flags] FILE...  read history (line protocol, Kotori CSV)
 //	apiary version           print version, commit, Go version and platform
 package main
 
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "import":
+		return importCmd(ctx, args, stdout, stderr)
 	case "version":
 		if len(args) > 0 {
 			fmt.Fprintf(stderr, "apiary version: unexpected argument %q\n", args[0])
@@ -73,6 +76,10 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
   apiary [serve] [flags]   run the appliance (the default)
   apiary config [flags]    print the configuration in effect, as TOML
+  apiary import [flags] FILE...
+                           read history into the store: InfluxDB line protocol
+                           (influx_inspect export, .gz too) or Kotori CSV exports;
+                           safe to run again
   apiary version           print version, commit, Go version and platform
 
 Flags of serve and config:
@@ -81,6 +88,14 @@ Flags of serve and config:
   --http ADDR          web and HTTP ingest listen address (http.listen)
   --mqtt ADDR          embedded MQTT broker listen address; "" turns it off (mqtt.listen)
   --mqtt-broker URL    external MQTT broker to subscribe to (mqtt.broker)
+
+Flags of import:
+  --config FILE, --data DIR   as above (the appliance must not run on DIR)
+  --channel R/N/G/N    store everything under this channel (required for CSV);
+                       without it, line protocol maps Kotori's database
+                       realm_network and measurement gateway_node_sensors
+  --format F           auto (by extension), lineproto or csv
+  --precision P        line-protocol timestamp unit: ns (default), us, ms, s
 `)
 }
 
@@ -127,6 +142,47 @@ func loadConfig(cmd string, args []string, stderr io.Writer) (appliance.Config, 
 		return cfg, exitUsage
 	}
 	return cfg, 0
+}
+
+func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("apiary import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { usage(stderr) }
+	file := fs.String("config", "", "configuration file (TOML)")
+	data := fs.String("data", "", "data directory")
+	channel := fs.String("channel", "", "realm/network/gateway/node")
+	format := fs.String("format", "auto", "auto, lineproto or csv")
+	precision := fs.String("precision", "ns", "timestamp unit of line protocol")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "apiary import: no files given")
+		return exitUsage
+	}
+	switch *format {
+	case "auto", "lineproto", "csv":
+	default:
+		fmt.Fprintf(stderr, "apiary import: unknown format %q (auto, lineproto or csv)\n", *format)
+		return exitUsage
+	}
+	cfg, err := appliance.LoadConfig(*file)
+	if err != nil {
+		fmt.Fprintln(stderr, "apiary:", err)
+		return exitUsage
+	}
+	if *data != "" {
+		cfg.DataDir = *data
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	req := appliance.ImportRequest{Files: fs.Args(), Format: *format, Channel: *channel, Precision: *precision}
+	if err := appliance.Import(ctx, cfg, req, stdout, log); err != nil {
+		fmt.Fprintln(stderr, "apiary import:", err)
+		return 1
+	}
+	return 0
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) int {

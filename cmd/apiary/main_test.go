@@ -38,6 +38,9 @@ func TestCommandLine(t *testing.T) {
 		{"missing file", []string{"config", "--config", filepath.Join(dir, "nope.toml")}, 2, "", "nope.toml"},
 		{"bad broker url", []string{"config", "--mqtt-broker", "http://x"}, 2, "", "mqtt.broker"},
 		{"config defaults", []string{"config"}, 0, `listen = ":8080"`, ""},
+		{"import without files", []string{"import"}, 2, "", "no files"},
+		{"import unknown format", []string{"import", "--format", "xlsx", "a.xlsx"}, 2, "", `unknown format "xlsx"`},
+		{"import missing file", []string{"import", "--data", filepath.Join(dir, "data"), filepath.Join(dir, "nope.txt")}, 1, "", "nope.txt"},
 		{"flags override file", []string{"config", "--config", good, "--http", ":7070", "--mqtt", "", "--data", "/srv/hives"}, 0, `listen = ":7070"`, ""},
 	}
 	for _, tc := range cases {
