@@ -31,6 +31,23 @@ type Broker struct {
 // which would drop QoS 1 messages for a slow subscriber.
 func Start(t testing.TB) *Broker {
 	t.Helper()
+	bin, err := Binary()
+	if err != nil {
+		if os.Getenv("APIARY_REQUIRE_MOSQUITTO") == "1" {
+			t.Fatal("mosquitto is required (APIARY_REQUIRE_MOSQUITTO=1) but not installed: apt-get install mosquitto")
+		}
+		t.Skip("!!! SKIPPED: mosquitto not installed; the external-broker tests need Debian's mosquitto (apt-get install mosquitto)")
+	}
+	b, err := Run(bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Stop)
+	return b
+}
+
+// Binary finds the mosquitto executable.
+func Binary() (string, error) {
 	bin, err := exec.LookPath("mosquitto")
 	if err != nil {
 		for _, p := range []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
@@ -39,14 +56,17 @@ func Start(t testing.TB) *Broker {
 			}
 		}
 	}
+	return bin, err
+}
+
+// Run starts mosquitto with its state in dir; the caller stops it.
+func Run(bin, dir string) (*Broker, error) {
+	b := &Broker{dir: dir}
+	port, err := freePort()
 	if err != nil {
-		if os.Getenv("APIARY_REQUIRE_MOSQUITTO") == "1" {
-			t.Fatal("mosquitto is required (APIARY_REQUIRE_MOSQUITTO=1) but not installed: apt-get install mosquitto")
-		}
-		t.Skip("!!! SKIPPED: mosquitto not installed; the external-broker tests need Debian's mosquitto (apt-get install mosquitto)")
+		return nil, err
 	}
-	b := &Broker{dir: t.TempDir()}
-	b.port = freePort(t)
+	b.port = port
 	b.Addr = fmt.Sprintf("127.0.0.1:%d", b.port)
 	b.URL = "mqtt://" + b.Addr
 	conf := filepath.Join(b.dir, "mosquitto.conf")
@@ -62,20 +82,26 @@ log_dest stderr
 	b.cmd = exec.Command(bin, "-c", conf)
 	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log
 	if err := b.cmd.Start(); err != nil {
-		t.Fatalf("start mosquitto: %v", err)
+		return nil, fmt.Errorf("start mosquitto: %w", err)
 	}
-	t.Cleanup(b.Stop)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if c, err := net.Dial("tcp", b.Addr); err == nil {
 			c.Close()
-			return b
+			return b, nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	log, _ := os.ReadFile(filepath.Join(b.dir, "mosquitto.log"))
-	t.Fatalf("mosquitto did not start listening on %s:\n%s", b.Addr, log)
-	return nil
+	b.Stop()
+	return nil, fmt.Errorf("mosquitto did not start listening on %s:\n%s", b.Addr, b.Log())
+}
+
+// PID is the broker's process id (to read its RSS).
+func (b *Broker) PID() int {
+	if b.cmd == nil || b.cmd.Process == nil {
+		return 0
+	}
+	return b.cmd.Process.Pid
 }
 
 // Stop stops the broker (idempotent).
@@ -97,11 +123,11 @@ func (b *Broker) Log() string {
 	return strings.TrimSpace(string(data))
 }
 
-func freePort(t testing.TB) int {
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
