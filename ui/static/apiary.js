@@ -18,6 +18,11 @@
         el.textContent = "chart data unreadable";
         continue;
       }
+      // The min/max band is "min" plus a stacked "max - min"; stack across
+      // signs, or a band of negative values (RSSI) is drawn from zero.
+      (option.series || []).forEach(function (s) {
+        if (s.stack === "band") s.stackStrategy = "all";
+      });
       var events = option.apiaryEvents;
       delete option.apiaryEvents;
       if (events && option.series && option.series.length) {
