@@ -220,6 +220,10 @@ func (a *Appliance) MQTTAddr() net.Addr {
 	return a.broker.Addr()
 }
 
+// ExternalConnected reports whether the external-broker subscriber is
+// connected and subscribed (false when there is none).
+func (a *Appliance) ExternalConnected() bool { return a.sub != nil && a.sub.Connected() }
+
 // Store is the appliance's store (for the backup command and tests).
 func (a *Appliance) Store() *store.Store { return a.store }
 
