@@ -160,3 +160,18 @@ func TestRetainedReplayIsNotANewReading(t *testing.T) {
 		t.Errorf("mosquitto never saw the appliance:\n%s", log)
 	}
 }
+
+// TestExternalBrokerWithPassword: a broker that refuses anonymous clients
+// takes the user and password from the broker URL.
+func TestExternalBrokerWithPassword(t *testing.T) {
+	mq := mosquitto.StartWithUser(t, "apiary", "s3cret hive")
+	app, _ := runExternal(t, t.TempDir(), "mqtt://apiary:s3cret%20hive@"+mq.Addr)
+	dev := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + mq.Addr).SetClientID("dev").
+		SetUsername("apiary").SetPassword("s3cret hive"))
+	if tok := dev.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer dev.Disconnect(50)
+	publish(t, dev, "hiveeyes/pw/site/node/data.json", 1, `{"weight": 7}`)
+	waitPoints(t, app.Store(), store.Channel{Realm: "hiveeyes", Network: "pw", Gateway: "site", Node: "node"}, "weight", 1)
+}

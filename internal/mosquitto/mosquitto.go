@@ -31,6 +31,12 @@ type Broker struct {
 // which would drop QoS 1 messages for a slow subscriber.
 func Start(t testing.TB) *Broker {
 	t.Helper()
+	return StartWithUser(t, "", "")
+}
+
+// StartWithUser is Start with anonymous access off and one user.
+func StartWithUser(t testing.TB, user, password string) *Broker {
+	t.Helper()
 	bin, err := Binary()
 	if err != nil {
 		if os.Getenv("APIARY_REQUIRE_MOSQUITTO") == "1" {
@@ -38,7 +44,7 @@ func Start(t testing.TB) *Broker {
 		}
 		t.Skip("!!! SKIPPED: mosquitto not installed; the external-broker tests need Debian's mosquitto (apt-get install mosquitto)")
 	}
-	b, err := Run(bin, t.TempDir())
+	b, err := RunWithUser(bin, t.TempDir(), user, password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +66,10 @@ func Binary() (string, error) {
 }
 
 // Run starts mosquitto with its state in dir; the caller stops it.
-func Run(bin, dir string) (*Broker, error) {
+func Run(bin, dir string) (*Broker, error) { return RunWithUser(bin, dir, "", "") }
+
+// RunWithUser is Run with anonymous clients refused and one user allowed.
+func RunWithUser(bin, dir, user, password string) (*Broker, error) {
 	b := &Broker{dir: dir}
 	port, err := freePort()
 	if err != nil {
@@ -70,14 +79,26 @@ func Run(bin, dir string) (*Broker, error) {
 	b.Addr = fmt.Sprintf("127.0.0.1:%d", b.port)
 	b.URL = "mqtt://" + b.Addr
 	conf := filepath.Join(b.dir, "mosquitto.conf")
+	auth := "allow_anonymous true\n"
+	if os.Geteuid() == 0 {
+		// Run as root (CI, containers), mosquitto would drop to the user
+		// "mosquitto", which cannot read the test's private temp dir.
+		auth += "user root\n"
+	}
+	if user != "" {
+		pwfile := filepath.Join(dir, "passwd")
+		if out, err := exec.Command("mosquitto_passwd", "-c", "-b", pwfile, user, password).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("mosquitto_passwd: %v %s", err, out)
+		}
+		auth = strings.Replace(auth, "allow_anonymous true", "allow_anonymous false\npassword_file "+pwfile, 1)
+	}
 	os.WriteFile(conf, []byte(fmt.Sprintf(`listener %d 127.0.0.1
-allow_anonymous true
-persistence true
+%spersistence true
 persistence_location %s/
 max_queued_messages 0
 max_inflight_messages 0
 log_dest stderr
-`, b.port, b.dir)), 0o644)
+`, b.port, auth, b.dir)), 0o644)
 	b.log, _ = os.Create(filepath.Join(b.dir, "mosquitto.log"))
 	b.cmd = exec.Command(bin, "-c", conf)
 	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log
