@@ -22,7 +22,7 @@ func TestRealmZoneAndMasks(t *testing.T) {
 	})
 	ctx := context.Background()
 	send := func(topic, payload string) {
-		if _, err := app.ingest.HandleTopic(ctx, ingest.Message{Transport: "mqtt", Source: topic, Payload: []byte(payload)}); err != nil {
+		if _, err := app.ingest.HandleTopic(ctx, ingest.Message{Transport: "mqtt", Source: topic, Payload: []byte(payload), QoS: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -152,7 +152,7 @@ func send(t *testing.T, app *Appliance, h http.Handler, v vector) (status int, b
 		if v.PayloadEncoding == "base64-raw" {
 			p, _ = base64.StdEncoding.DecodeString(payload)
 		}
-		_, err := app.ingest.HandleTopic(context.Background(), ingest.Message{Transport: "mqtt", Source: v.TopicOrPath, Client: "vector", Payload: p, Received: received})
+		_, err := app.ingest.HandleTopic(context.Background(), ingest.Message{Transport: "mqtt", Source: v.TopicOrPath, Client: "vector", Payload: p, Received: received, QoS: 1})
 		if err != nil {
 			return 0, err.Error()
 		}

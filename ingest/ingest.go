@@ -28,6 +28,7 @@ import (
 // Store is what ingest needs of the store.
 type Store interface {
 	Write(ctx context.Context, readings []store.Reading) error
+	WriteAsync(readings []store.Reading, onErr func(error))
 	WriteEvents(ctx context.Context, events []store.Event) error
 	RecordError(e store.ErrorEntry)
 	ChannelInfo(ch store.Channel) (store.ChannelInfo, bool)
@@ -225,7 +226,13 @@ func (in *Ingester) Store(ctx context.Context, m Message, ch store.Channel, res 
 	for i := range res.Events {
 		res.Events[i].Channel = ch
 	}
-	if len(res.Readings) > 0 {
+	if len(res.Readings) > 0 && m.Transport == "mqtt" && m.QoS == 0 {
+		// Nobody waits for an acknowledgement of a QoS 0 message: queue it
+		// for the next commit and let the device's connection go on.
+		in.store.WriteAsync(res.Readings, func(err error) {
+			in.fail(m, ch, &decode.Error{Kind: "store", Err: fmt.Errorf("%w: %w", ErrNotStored, err)})
+		})
+	} else if len(res.Readings) > 0 {
 		if err := in.store.Write(ctx, res.Readings); err != nil {
 			err = fmt.Errorf("%w: %w", ErrNotStored, err)
 			in.fail(m, ch, &decode.Error{Kind: "store", Err: err})

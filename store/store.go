@@ -86,8 +86,9 @@ type Store struct {
 	writeOpts *pebble.WriteOptions
 	log       *slog.Logger
 
-	cat    catalogue
-	errlog *errorLog
+	cat     catalogue
+	errlog  *errorLog
+	commits *committer
 
 	readings atomic.Int64
 	points   atomic.Int64
@@ -138,6 +139,7 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: load error log: %w", err)
 	}
+	s.commits = newCommitter(maxQueuedReadings, s.commit)
 	s.bg.Add(1)
 	go s.background()
 	return s, nil
@@ -192,6 +194,7 @@ func (s *Store) background() {
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.commits.close() // commits what is queued, then refuses more
 		s.closed.Store(true)
 		close(s.stop)
 		s.bg.Wait()
@@ -205,10 +208,42 @@ func (s *Store) Close() error {
 // same channel, field and time as an earlier one replaces it. NaN and ±Inf
 // values are not stored. A reading with an invalid channel or no time fails
 // the whole call before anything is written.
+//
+// Concurrent writers share commits: one fsync serves every write that was
+// waiting for it (group commit), so many devices acknowledged one at a time
+// cost few disk flushes.
 func (s *Store) Write(ctx context.Context, readings []Reading) error {
-	if s.closed.Load() {
-		return ErrClosed
+	if err := validate(readings); err != nil {
+		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	if err := s.commits.enqueue(&writeReq{readings: readings, done: done}); err != nil {
+		return err
+	}
+	return <-done
+}
+
+// WriteAsync queues readings for the next commit and returns at once; a
+// failure is reported to onErr (which may be nil). It is for messages that
+// nobody waits for (MQTT QoS 0): they are as durable as Write's a commit
+// later, without holding up the sender for the fsync. The queue is
+// bounded: WriteAsync blocks while it is full.
+func (s *Store) WriteAsync(readings []Reading, onErr func(error)) {
+	if err := validate(readings); err != nil {
+		if onErr != nil {
+			onErr(err)
+		}
+		return
+	}
+	if err := s.commits.enqueue(&writeReq{readings: readings, onErr: onErr}); err != nil && onErr != nil {
+		onErr(err)
+	}
+}
+
+func validate(readings []Reading) error {
 	for i, r := range readings {
 		if !r.Channel.Valid() {
 			return fmt.Errorf("store: reading %d: invalid channel %q", i, r.Channel.String())
@@ -217,52 +252,57 @@ func (s *Store) Write(ctx context.Context, readings []Reading) error {
 			return fmt.Errorf("store: reading %d: no time", i)
 		}
 	}
+	return nil
+}
+
+// commit writes the readings of a group of requests in one batch.
+func (s *Store) commit(reqs []*writeReq) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	var updates []seriesUpdate
-	var points int64
+	var points, readings int64
 	var fresh []*series
 	var freshChans []*chanEntry
-	for _, r := range readings {
-		ce := s.cat.channel(r.Channel)
-		if !ce.persisted.Load() {
-			_ = b.Set(idKey(prefixChannel, ce.id), encodeChannel(ce.ch), nil)
-			freshChans = append(freshChans, ce)
+	for _, req := range reqs {
+		for _, r := range req.readings {
+			readings++
+			ce := s.cat.channel(r.Channel)
+			if !ce.persisted.Load() {
+				_ = b.Set(idKey(prefixChannel, ce.id), encodeChannel(ce.ch), nil)
+				freshChans = append(freshChans, ce)
+			}
+			for name, v := range r.Fields {
+				if math.IsNaN(v) || math.IsInf(v, 0) || name == "" {
+					continue
+				}
+				se := s.cat.series(ce, name, Numeric)
+				if !se.persisted.Load() {
+					_ = b.Set(idKey(prefixSeries, se.id), encodeSeries(ce.id, Numeric, name), nil)
+					fresh = append(fresh, se)
+				}
+				var val [8]byte
+				binary.BigEndian.PutUint64(val[:], math.Float64bits(v))
+				_ = b.Set(pointKey(prefixNumeric, se.id, r.Time), val[:], nil)
+				updates = append(updates, seriesUpdate{se, r.Time, v, ""})
+				points++
+			}
+			for name, v := range joinText(r.Text, r.Tags) {
+				if name == "" || !utf8.ValidString(v) {
+					continue
+				}
+				se := s.cat.series(ce, name, Text)
+				if !se.persisted.Load() {
+					_ = b.Set(idKey(prefixSeries, se.id), encodeSeries(ce.id, Text, name), nil)
+					fresh = append(fresh, se)
+				}
+				_ = b.Set(pointKey(prefixText, se.id, r.Time), []byte(v), nil)
+				updates = append(updates, seriesUpdate{se, r.Time, 0, v})
+				points++
+			}
 		}
-		for name, v := range r.Fields {
-			if math.IsNaN(v) || math.IsInf(v, 0) || name == "" {
-				continue
-			}
-			se := s.cat.series(ce, name, Numeric)
-			if !se.persisted.Load() {
-				_ = b.Set(idKey(prefixSeries, se.id), encodeSeries(ce.id, Numeric, name), nil)
-				fresh = append(fresh, se)
-			}
-			var val [8]byte
-			binary.BigEndian.PutUint64(val[:], math.Float64bits(v))
-			_ = b.Set(pointKey(prefixNumeric, se.id, r.Time), val[:], nil)
-			updates = append(updates, seriesUpdate{se, r.Time, v, ""})
-			points++
-		}
-		for name, v := range joinText(r.Text, r.Tags) {
-			if name == "" || !utf8.ValidString(v) {
-				continue
-			}
-			se := s.cat.series(ce, name, Text)
-			if !se.persisted.Load() {
-				_ = b.Set(idKey(prefixSeries, se.id), encodeSeries(ce.id, Text, name), nil)
-				fresh = append(fresh, se)
-			}
-			_ = b.Set(pointKey(prefixText, se.id, r.Time), []byte(v), nil)
-			updates = append(updates, seriesUpdate{se, r.Time, 0, v})
-			points++
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
 	}
 	if err := b.Commit(s.writeOpts); err != nil {
-		return fmt.Errorf("store: write %d readings: %w", len(readings), err)
+		return fmt.Errorf("store: write %d readings: %w", readings, err)
 	}
 	for _, ce := range freshChans {
 		ce.persisted.Store(true)
@@ -271,7 +311,7 @@ func (s *Store) Write(ctx context.Context, readings []Reading) error {
 		se.persisted.Store(true)
 	}
 	s.cat.apply(updates)
-	s.readings.Add(int64(len(readings)))
+	s.readings.Add(readings)
 	s.points.Add(points)
 	return nil
 }

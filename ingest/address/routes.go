@@ -65,9 +65,11 @@ func (r Route) pattern() string {
 
 // match matches s against the route's pattern and returns the captures.
 func (r Route) match(s string) (map[string]string, bool) {
-	pat := strings.Split(r.pattern(), "/")
-	parts := strings.Split(s, "/")
-	caps := map[string]string{}
+	return matchSegments(strings.Split(r.pattern(), "/"), strings.Split(s, "/"))
+}
+
+func matchSegments(pat, parts []string) (map[string]string, bool) {
+	var caps map[string]string // allocated on the first capture
 	for i, seg := range pat {
 		if seg == "#" {
 			return caps, true
@@ -80,6 +82,9 @@ func (r Route) match(s string) (map[string]string, bool) {
 		case strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}"):
 			if p == "" {
 				return nil, false
+			}
+			if caps == nil {
+				caps = map[string]string{}
 			}
 			caps[seg[1:len(seg)-1]] = p
 		case seg == "+":
@@ -158,19 +163,22 @@ func expand(tmpl string, get func(string) string) (string, error) {
 }
 
 // Router holds the MQTT and HTTP routes in their order: the first match
-// wins.
+// wins. Patterns are split once, here, not for every message.
 type Router struct {
 	routes []Route
+	split  [][]string
 }
 
 // NewRouter checks the routes and returns a router.
 func NewRouter(routes []Route) (*Router, error) {
+	rt := &Router{routes: routes}
 	for _, r := range routes {
 		if err := r.Validate(); err != nil {
 			return nil, err
 		}
+		rt.split = append(rt.split, strings.Split(r.pattern(), "/"))
 	}
-	return &Router{routes: routes}, nil
+	return rt, nil
 }
 
 // Topic returns the first MQTT route matching topic, with its captures.
@@ -187,11 +195,12 @@ func (rt *Router) find(s string, topic bool) (Route, map[string]string, bool) {
 	if rt == nil {
 		return Route{}, nil, false
 	}
-	for _, r := range rt.routes {
+	parts := strings.Split(s, "/")
+	for i, r := range rt.routes {
 		if (r.Topic != "") != topic {
 			continue
 		}
-		if caps, ok := r.match(s); ok {
+		if caps, ok := matchSegments(rt.split[i], parts); ok {
 			return r, caps, true
 		}
 	}
