@@ -36,11 +36,22 @@ type committer struct {
 	commit   func([]*writeReq) error
 }
 
-func newCommitter(max int, commit func([]*writeReq) error) *committer {
+func newCommitter(max, workers int, commit func([]*writeReq) error) *committer {
 	c := &committer{max: max, commit: commit, stopped: make(chan struct{})}
 	c.notEmpty = sync.NewCond(&c.mu)
 	c.notFull = sync.NewCond(&c.mu)
-	go c.run()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.run()
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(c.stopped)
+	}()
 	return c
 }
 
@@ -61,7 +72,6 @@ func (c *committer) enqueue(r *writeReq) error {
 }
 
 func (c *committer) run() {
-	defer close(c.stopped)
 	for {
 		c.mu.Lock()
 		for len(c.queue) == 0 && !c.closed {
@@ -92,3 +102,8 @@ func (c *committer) close() {
 	c.mu.Unlock()
 	<-c.stopped
 }
+
+// commitWorkers commit in parallel: while one waits for its fsync, the
+// next gathers what queued up meanwhile, and Pebble folds their syncs into
+// one.
+const commitWorkers = 3

@@ -139,7 +139,7 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: load error log: %w", err)
 	}
-	s.commits = newCommitter(maxQueuedReadings, s.commit)
+	s.commits = newCommitter(maxQueuedReadings, commitWorkers, s.commit)
 	s.bg.Add(1)
 	go s.background()
 	return s, nil
