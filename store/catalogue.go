@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -19,6 +18,7 @@ import (
 type catalogue struct {
 	mu         sync.RWMutex
 	chans      map[Channel]*chanEntry
+	seriesByID map[uint32]*series
 	nextChan   uint32
 	nextSeries uint32
 	nseries    int
@@ -42,11 +42,13 @@ type series struct {
 	kind      FieldKind
 	persisted atomic.Bool
 	// guarded by catalogue.mu
-	hasData  bool
-	first    time.Time
-	last     time.Time
-	lastNum  float64
-	lastText string
+	hasData   bool
+	first     time.Time
+	last      time.Time
+	lastNum   float64
+	lastText  string
+	sealed    summary // of the sealed chunks
+	hasSealed bool
 }
 
 type seriesUpdate struct {
@@ -59,7 +61,31 @@ type seriesUpdate struct {
 func (c *catalogue) init() {
 	if c.chans == nil {
 		c.chans = make(map[Channel]*chanEntry)
+		c.seriesByID = make(map[uint32]*series)
 	}
+}
+
+func (c *catalogue) byID(id uint32) *series {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.seriesByID[id]
+}
+
+// sealedSummary merges an hour's first and last into what is known of the
+// sealed data of a series, and returns the new summary.
+func (c *catalogue) sealedSummary(se *series, first, last time.Time, lastCell cell) summary {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sm := se.sealed
+	if !se.hasSealed || first.Before(sm.first) {
+		sm.first = first
+	}
+	if !se.hasSealed || !last.Before(sm.last) {
+		sm.last = last
+		sm.num, sm.text, sm.isText = lastCell.num, lastCell.text, lastCell.isText
+	}
+	se.sealed, se.hasSealed = sm, true
+	return sm
 }
 
 // channel returns the entry for ch, creating it (unpersisted) if needed.
@@ -100,6 +126,7 @@ func (c *catalogue) series(ce *chanEntry, name string, kind FieldKind) *series {
 	c.nseries++
 	se = &series{id: c.nextSeries, name: name, kind: kind}
 	ce.fields[k] = se
+	c.seriesByID[se.id] = se
 	return se
 }
 
@@ -217,8 +244,8 @@ func channelLess(a, b Channel) bool {
 	return a.Node < b.Node
 }
 
-// load reads the channel and series descriptors and each series' first and
-// last point.
+// load reads the channel and series descriptors and the series summaries
+// of the sealed data; the records not sealed yet are applied by the store.
 func (c *catalogue) load(db *pebble.DB) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -240,7 +267,7 @@ func (c *catalogue) load(db *pebble.DB) error {
 	if err != nil {
 		return err
 	}
-	return iterate(db, prefixSeries, func(k, v []byte) error {
+	err = iterate(db, prefixSeries, func(k, v []byte) error {
 		id := binary.BigEndian.Uint32(k[1:5])
 		chanID, kind, name, err := decodeSeries(v)
 		if err != nil {
@@ -253,41 +280,25 @@ func (c *catalogue) load(db *pebble.DB) error {
 		se := &series{id: id, name: name, kind: kind}
 		se.persisted.Store(true)
 		ce.fields[fieldKey{name, kind}] = se
+		c.seriesByID[id] = se
 		c.nextSeries = max(c.nextSeries, id)
 		c.nseries++
-		return loadBounds(db, se)
+		return nil
 	})
-}
-
-// loadBounds finds the first and last point of a series.
-func loadBounds(db *pebble.DB, se *series) error {
-	prefix := prefixNumeric
-	if se.kind == Text {
-		prefix = prefixText
-	}
-	lower := idKey(prefix, se.id)
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: incrementKey(lower)})
 	if err != nil {
 		return err
 	}
-	defer it.Close()
-	if !it.First() {
-		return it.Error()
-	}
-	se.hasData = true
-	se.first = keyTime(it.Key())
-	it.Last()
-	se.last = keyTime(it.Key())
-	v, err := it.ValueAndErr()
-	if err != nil {
-		return err
-	}
-	if se.kind == Text {
-		se.lastText = string(v)
-	} else if len(v) == 8 {
-		se.lastNum = math.Float64frombits(binary.BigEndian.Uint64(v))
-	}
-	return it.Error()
+	return iterate(db, prefixSummary, func(k, v []byte) error {
+		se := c.seriesByID[binary.BigEndian.Uint32(k[1:5])]
+		sm, ok := decodeSummary(v)
+		if se == nil || !ok {
+			return nil
+		}
+		se.sealed, se.hasSealed = sm, true
+		se.hasData, se.first, se.last = true, sm.first, sm.last
+		se.lastNum, se.lastText = sm.num, sm.text
+		return nil
+	})
 }
 
 // iterate calls fn for every key in one key space.

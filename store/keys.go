@@ -9,24 +9,29 @@ import (
 // Key spaces. Every key starts with one of these bytes, so that each kind of
 // record is one contiguous range of the keyspace.
 //
-// A series' points are keyed by series id, then time (big-endian, sign bit
-// flipped), so that one series over a time range is one contiguous scan, and
-// a second write of the same series at the same time overwrites the first
-// (which is what makes a redelivered QoS 1 message harmless).
+// Readings arrive as one record per reading, keyed by channel, then time
+// (big-endian, sign bit flipped): one key for all of a reading's fields, so
+// that a message costs one write, and a second write of the same channel
+// at the same time merges into the first (which is what makes a
+// redelivered QoS 1 message harmless). Once an hour is closed its records
+// are sealed into one compressed chunk for the channel and hour, and the
+// hour's rollups are computed.
 const (
 	prefixMeta    byte = 0x00 // 0x00 | name                        -> value
 	prefixChannel byte = 0x01 // 0x01 | channel id                  -> channel descriptor
 	prefixSeries  byte = 0x02 // 0x02 | series id                   -> series descriptor
-	prefixNumeric byte = 0x03 // 0x03 | series id | time            -> float64 bits
-	prefixText    byte = 0x04 // 0x04 | series id | time            -> UTF-8 text
+	prefixRecent  byte = 0x03 // 0x03 | channel id | time           -> record (one reading)
+	prefixChunk   byte = 0x04 // 0x04 | channel id | hour           -> chunk (an hour, columns, zstd)
 	prefixEvent   byte = 0x05 // 0x05 | channel id | time           -> event (JSON)
 	prefixError   byte = 0x06 // 0x06 | hash of dedup key           -> error entry (JSON)
 	prefixProp    byte = 0x07 // 0x07 | channel id | name           -> value
+	prefixRollup  byte = 0x08 // 0x08 | channel id | res | block    -> rollup block (zstd)
+	prefixSummary byte = 0x09 // 0x09 | series id                   -> first, last, last value of sealed data
 )
 
 // formatVersion is stored under the meta key "format"; Open refuses a store
 // written in a format it does not know.
-const formatVersion = "1"
+const formatVersion = "2"
 
 func encodeTime(t time.Time) uint64 { return uint64(t.UnixNano()) ^ (1 << 63) }
 

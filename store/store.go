@@ -89,6 +89,14 @@ type Store struct {
 	cat     catalogue
 	errlog  *errorLog
 	commits *committer
+	codec   codec
+
+	// sealMu lets commits run together and sealing alone: a seal reads an
+	// hour's records and deletes them, and no record may come in between.
+	sealMu   sync.RWMutex
+	dirtyMu  sync.Mutex
+	dirty    map[uint32]map[time.Time]bool // channel -> unsealed hours
+	closedDB atomic.Bool
 
 	readings atomic.Int64
 	points   atomic.Int64
@@ -112,6 +120,7 @@ func Open(opts Options) (*Store, error) {
 		MemTableSize: uint64(opts.MemTableBytes),
 		MaxOpenFiles: opts.MaxOpenFiles,
 		Logger:       pebbleLogger{opts.Logger.With("component", "pebble")},
+		Merger:       recordMerger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
@@ -122,6 +131,7 @@ func Open(opts Options) (*Store, error) {
 		writeOpts: pebble.Sync,
 		log:       opts.Logger,
 		stop:      make(chan struct{}),
+		dirty:     map[uint32]map[time.Time]bool{},
 	}
 	if opts.SyncInterval > 0 {
 		s.writeOpts = pebble.NoSync
@@ -133,6 +143,10 @@ func Open(opts Options) (*Store, error) {
 	if err := s.cat.load(db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: load catalogue: %w", err)
+	}
+	if err := s.loadRecent(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: load unsealed records: %w", err)
 	}
 	s.errlog, err = openErrorLog(db, opts.ErrorLogMax, opts.ErrorLogMaxAge, opts.Now)
 	if err != nil {
@@ -161,12 +175,39 @@ func (s *Store) checkFormat() error {
 	return nil
 }
 
-// background flushes the error log and, in interval-sync mode, syncs the
-// write-ahead log.
+// loadRecent reads the records not sealed yet (at most the last hour or
+// two, and late data): it brings the catalogue's latest values up to date
+// and notes which hours wait for sealing.
+func (s *Store) loadRecent() error {
+	ids := map[uint32]*chanEntry{}
+	for _, ce := range s.cat.chans {
+		ids[ce.id] = ce
+	}
+	var updates []seriesUpdate
+	var touched []chanHour
+	err := iterate(s.db, prefixRecent, func(k, v []byte) error {
+		chanID := binary.BigEndian.Uint32(k[1:5])
+		t := keyTime(k)
+		touched = append(touched, chanHour{chanID, hourOf(t)})
+		return decodeRecord(v, func(rv recordValue) {
+			if se := s.cat.seriesByID[rv.series]; se != nil {
+				updates = append(updates, seriesUpdate{se, t, rv.num, rv.text})
+			}
+		})
+	})
+	s.cat.apply(updates)
+	s.markDirty(touched)
+	return err
+}
+
+// background seals closed hours, flushes the error log and, in
+// interval-sync mode, syncs the write-ahead log.
 func (s *Store) background() {
 	defer s.bg.Done()
 	flush := time.NewTicker(time.Second)
 	defer flush.Stop()
+	seal := time.NewTicker(30 * time.Second)
+	defer seal.Stop()
 	var syncC <-chan time.Time
 	if s.opts.SyncInterval > 0 {
 		t := time.NewTicker(s.opts.SyncInterval)
@@ -181,6 +222,19 @@ func (s *Store) background() {
 			if err := s.errlog.flush(); err != nil {
 				s.log.Warn("error log not persisted", "err", err)
 			}
+		case <-seal.C:
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				select {
+				case <-s.stop:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			if err := s.Seal(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("sealing closed hours failed; the records stay and are tried again", "err", err)
+			}
+			cancel()
 		case <-syncC:
 			if err := s.db.LogData(nil, pebble.Sync); err != nil {
 				s.log.Warn("periodic sync failed", "err", err)
@@ -198,7 +252,11 @@ func (s *Store) Close() error {
 		s.closed.Store(true)
 		close(s.stop)
 		s.bg.Wait()
-		err = errors.Join(s.errlog.flush(), s.db.LogData(nil, pebble.Sync), s.db.Close())
+		sealErr := s.sealBefore(context.Background(), s.opts.Now().Add(-sealGrace))
+		s.sealMu.Lock()
+		s.closedDB.Store(true)
+		s.sealMu.Unlock()
+		err = errors.Join(sealErr, s.errlog.flush(), s.db.LogData(nil, pebble.Sync), s.db.Close())
 	})
 	return err
 }
@@ -255,50 +313,58 @@ func validate(readings []Reading) error {
 	return nil
 }
 
-// commit writes the readings of a group of requests in one batch.
+// commit writes the readings of a group of requests in one batch: one
+// record (a merge operand) per reading.
 func (s *Store) commit(reqs []*writeReq) error {
+	s.sealMu.RLock()
+	defer s.sealMu.RUnlock()
 	b := s.db.NewBatch()
 	defer b.Close()
 	var updates []seriesUpdate
 	var points, readings int64
 	var fresh []*series
 	var freshChans []*chanEntry
+	var touched []chanHour
+	var vals []recordValue
+	var rec []byte
 	for _, req := range reqs {
 		for _, r := range req.readings {
-			readings++
 			ce := s.cat.channel(r.Channel)
 			if !ce.persisted.Load() {
 				_ = b.Set(idKey(prefixChannel, ce.id), encodeChannel(ce.ch), nil)
 				freshChans = append(freshChans, ce)
 			}
+			vals = vals[:0]
+			add := func(name string, kind FieldKind, v recordValue, num float64, text string) {
+				se := s.cat.series(ce, name, kind)
+				if !se.persisted.Load() {
+					_ = b.Set(idKey(prefixSeries, se.id), encodeSeries(ce.id, kind, name), nil)
+					fresh = append(fresh, se)
+				}
+				v.series = se.id
+				vals = append(vals, v)
+				updates = append(updates, seriesUpdate{se, r.Time, num, text})
+			}
 			for name, v := range r.Fields {
 				if math.IsNaN(v) || math.IsInf(v, 0) || name == "" {
 					continue
 				}
-				se := s.cat.series(ce, name, Numeric)
-				if !se.persisted.Load() {
-					_ = b.Set(idKey(prefixSeries, se.id), encodeSeries(ce.id, Numeric, name), nil)
-					fresh = append(fresh, se)
-				}
-				var val [8]byte
-				binary.BigEndian.PutUint64(val[:], math.Float64bits(v))
-				_ = b.Set(pointKey(prefixNumeric, se.id, r.Time), val[:], nil)
-				updates = append(updates, seriesUpdate{se, r.Time, v, ""})
-				points++
+				add(name, Numeric, recordValue{num: v}, v, "")
 			}
 			for name, v := range joinText(r.Text, r.Tags) {
 				if name == "" || !utf8.ValidString(v) {
 					continue
 				}
-				se := s.cat.series(ce, name, Text)
-				if !se.persisted.Load() {
-					_ = b.Set(idKey(prefixSeries, se.id), encodeSeries(ce.id, Text, name), nil)
-					fresh = append(fresh, se)
-				}
-				_ = b.Set(pointKey(prefixText, se.id, r.Time), []byte(v), nil)
-				updates = append(updates, seriesUpdate{se, r.Time, 0, v})
-				points++
+				add(name, Text, recordValue{text: v, isText: true}, 0, v)
 			}
+			if len(vals) == 0 {
+				continue
+			}
+			readings++
+			points += int64(len(vals))
+			rec = appendRecord(rec[:0], vals)
+			_ = b.Merge(pointKey(prefixRecent, ce.id, r.Time), rec, nil)
+			touched = append(touched, chanHour{ce.id, hourOf(r.Time)})
 		}
 	}
 	if err := b.Commit(s.writeOpts); err != nil {
@@ -311,6 +377,7 @@ func (s *Store) commit(reqs []*writeReq) error {
 		se.persisted.Store(true)
 	}
 	s.cat.apply(updates)
+	s.markDirty(touched)
 	s.readings.Add(readings)
 	s.points.Add(points)
 	return nil
@@ -342,65 +409,85 @@ func (s *Store) ChannelInfo(ch Channel) (ChannelInfo, bool) { return s.cat.info(
 // first. A field the channel does not have yields no points and no error.
 func (s *Store) Points(ctx context.Context, ch Channel, field string, from, to time.Time) ([]Point, error) {
 	var out []Point
-	err := s.scan(ctx, ch, field, Numeric, from, to, func(t time.Time, v []byte) {
-		out = append(out, Point{t, math.Float64frombits(binary.BigEndian.Uint64(v))})
+	err := s.scan(ctx, ch, field, Numeric, from, to, func(t int64, c cell) {
+		out = append(out, Point{timeOf(t), c.num})
 	})
-	return out, err
+	return dedupe(out, func(p Point) time.Time { return p.Time }), err
 }
 
 // TextPoints returns the text values of one field in [from, to], oldest first.
 func (s *Store) TextPoints(ctx context.Context, ch Channel, field string, from, to time.Time) ([]TextPoint, error) {
 	var out []TextPoint
-	err := s.scan(ctx, ch, field, Text, from, to, func(t time.Time, v []byte) {
-		out = append(out, TextPoint{t, string(v)})
+	err := s.scan(ctx, ch, field, Text, from, to, func(t int64, c cell) {
+		out = append(out, TextPoint{timeOf(t), c.text})
 	})
-	return out, err
+	return dedupe(out, func(p TextPoint) time.Time { return p.Time }), err
 }
 
-// Downsample summarises one numeric field in [from, to] into at most
-// maxPoints buckets of equal width, oldest first; empty buckets are left out.
-func (s *Store) Downsample(ctx context.Context, ch Channel, field string, from, to time.Time, maxPoints int) ([]Bucket, time.Duration, error) {
-	if maxPoints < 1 {
-		maxPoints = 1
-	}
-	width := to.Sub(from) / time.Duration(maxPoints)
-	if width < time.Second {
-		width = time.Second
-	}
-	var out []Bucket
-	err := s.scan(ctx, ch, field, Numeric, from, to, func(t time.Time, raw []byte) {
-		v := math.Float64frombits(binary.BigEndian.Uint64(raw))
-		start := from.Add(t.Sub(from) / width * width)
-		if n := len(out); n > 0 && out[n-1].Start.Equal(start) {
-			b := &out[n-1]
-			b.Min = math.Min(b.Min, v)
-			b.Max = math.Max(b.Max, v)
-			b.Sum += v
-			b.Count++
-			b.Last = v
-			return
+// dedupe sorts points by time and keeps the last of equal times: sealed
+// chunks come first and unsealed records after them, so a late record wins.
+func dedupe[P any](ps []P, at func(P) time.Time) []P {
+	sort.SliceStable(ps, func(i, j int) bool { return at(ps[i]).Before(at(ps[j])) })
+	out := ps[:0]
+	for i, p := range ps {
+		if i+1 < len(ps) && at(ps[i+1]).Equal(at(p)) {
+			continue
 		}
-		out = append(out, Bucket{Start: start, Min: v, Max: v, Sum: v, Count: 1, First: v, Last: v})
-	})
-	return out, width, err
+		out = append(out, p)
+	}
+	return out
 }
 
-func (s *Store) scan(ctx context.Context, ch Channel, field string, kind FieldKind, from, to time.Time, fn func(time.Time, []byte)) error {
+// scan calls fn for every value of one series in [from, to]: first from
+// the sealed chunks, then from the records not sealed yet.
+func (s *Store) scan(ctx context.Context, ch Channel, field string, kind FieldKind, from, to time.Time, fn func(int64, cell)) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	id, ok := s.cat.seriesID(ch, field, kind)
-	if !ok || to.Before(from) {
+	chanID, ok := s.cat.channelID(ch)
+	id, ok2 := s.cat.seriesID(ch, field, kind)
+	if !ok || !ok2 || to.Before(from) {
 		return nil
 	}
-	prefix := prefixNumeric
-	if kind == Text {
-		prefix = prefixText
+	return s.scanChannel(ctx, chanID, map[uint32]bool{id: true}, from, to, func(_ uint32, t int64, c cell) { fn(t, c) })
+}
+
+// scanChannel calls fn for every value of the wanted series of a channel
+// in [from, to].
+func (s *Store) scanChannel(ctx context.Context, chanID uint32, want map[uint32]bool, from, to time.Time, fn func(uint32, int64, cell)) error {
+	lo, hi := from.UnixNano(), to.UnixNano()
+	within := func(series uint32, t int64, c cell) {
+		if t >= lo && t <= hi {
+			fn(series, t, c)
+		}
 	}
-	lower, upper := rangeBounds(prefix, id, from, to)
+	// Chunks start on the hour: the one holding "from" starts before it.
+	lower, upper := rangeBounds(prefixChunk, chanID, hourOf(from), to)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
-		return fmt.Errorf("store: scan %s %s: %w", ch, field, err)
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		if err := ctx.Err(); err != nil {
+			it.Close()
+			return err
+		}
+		v, err := it.ValueAndErr()
+		if err == nil {
+			err = s.codec.decodeChunk(v, want, within)
+		}
+		if err != nil {
+			it.Close()
+			return fmt.Errorf("store: chunk of channel %d at %s: %w", chanID, keyTime(it.Key()), err)
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	lower, upper = rangeBounds(prefixRecent, chanID, from, to)
+	it, err = s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return err
 	}
 	defer it.Close()
 	n := 0
@@ -412,14 +499,160 @@ func (s *Store) scan(ctx context.Context, ch Channel, field string, kind FieldKi
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return fmt.Errorf("store: scan %s %s: %w", ch, field, err)
+			return err
 		}
-		fn(keyTime(it.Key()), v)
+		t := keyTime(it.Key()).UnixNano()
+		if err := decodeRecord(v, func(rv recordValue) {
+			if want == nil || want[rv.series] {
+				fn(rv.series, t, cell{num: rv.num, text: rv.text, isText: rv.isText})
+			}
+		}); err != nil {
+			return fmt.Errorf("store: record of channel %d at %s: %w", chanID, timeOf(t), err)
+		}
 	}
-	if err := it.Error(); err != nil {
-		return fmt.Errorf("store: scan %s %s: %w", ch, field, err)
+	return it.Error()
+}
+
+// Downsample summarises one numeric field in [from, to] into at most
+// maxPoints buckets of equal width, oldest first; empty buckets are left
+// out. It reads the coarsest data that gives that many buckets: daily
+// rollups for wide buckets, hourly rollups, or the points themselves, and
+// the points of hours not sealed yet. The width is returned.
+func (s *Store) Downsample(ctx context.Context, ch Channel, field string, from, to time.Time, maxPoints int) ([]Bucket, time.Duration, error) {
+	if maxPoints < 1 {
+		maxPoints = 1
 	}
-	return nil
+	width := to.Sub(from) / time.Duration(maxPoints)
+	if width < time.Second {
+		width = time.Second
+	}
+	if s.closed.Load() {
+		return nil, width, ErrClosed
+	}
+	chanID, ok := s.cat.channelID(ch)
+	id, ok2 := s.cat.seriesID(ch, field, Numeric)
+	if !ok || !ok2 || to.Before(from) {
+		return nil, width, nil
+	}
+	var in []Bucket
+	var err error
+	switch {
+	case width >= resHour.width:
+		in, err = s.rolledUp(ctx, chanID, id, from, to, width >= resDay.width)
+	default:
+		var pts []Point
+		pts, err = s.Points(ctx, ch, field, from, to)
+		for _, p := range pts {
+			in = append(in, Bucket{Start: p.Time, Min: p.Value, Max: p.Value, Sum: p.Value, Count: 1, First: p.Value, Last: p.Value})
+		}
+	}
+	if err != nil {
+		return nil, width, err
+	}
+	// Regroup into buckets of the chosen width, aligned on "from".
+	var out []Bucket
+	var group []Bucket
+	var groupStart time.Time
+	for _, b := range in {
+		if b.Start.Before(from) || b.Start.After(to) {
+			continue
+		}
+		start := from.Add(b.Start.Sub(from) / width * width)
+		if len(group) > 0 && !start.Equal(groupStart) {
+			out = append(out, mergeBuckets(groupStart, group))
+			group = group[:0]
+		}
+		groupStart = start
+		group = append(group, b)
+	}
+	if len(group) > 0 {
+		out = append(out, mergeBuckets(groupStart, group))
+	}
+	return out, width, nil
+}
+
+// rolledUp returns hourly (or daily) buckets of one series: from the
+// rollups of sealed hours, and computed from the points of unsealed ones.
+func (s *Store) rolledUp(ctx context.Context, chanID, id uint32, from, to time.Time, daily bool) ([]Bucket, error) {
+	want := map[uint32]bool{id: true}
+	dirty := s.dirtyHours(chanID, hourOf(from), to)
+	dirtyDay := map[time.Time]bool{}
+	for h := range dirty {
+		dirtyDay[dayOf(h)] = true
+	}
+	var out []Bucket
+	if daily {
+		days, err := s.readRollups(chanID, resDay, dayOf(from), to, want)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range days[id] {
+			if !dirtyDay[b.Start] {
+				out = append(out, b)
+			}
+		}
+	}
+	hours, err := s.readRollups(chanID, resHour, hourOf(from), to, want)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range hours[id] {
+		if dirty[b.Start] || (daily && !dirtyDay[dayOf(b.Start)]) {
+			continue
+		}
+		out = append(out, b)
+	}
+	for h := range dirty {
+		var pts []Point
+		err := s.scanChannel(ctx, chanID, want, h, h.Add(time.Hour-1), func(_ uint32, t int64, c cell) {
+			pts = append(pts, Point{timeOf(t), c.num})
+		})
+		if err != nil {
+			return nil, err
+		}
+		if pts = dedupe(pts, func(p Point) time.Time { return p.Time }); len(pts) > 0 {
+			out = append(out, bucketOf(h, pts))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	return out, nil
+}
+
+// readRollups returns the buckets of the wanted series in [from, to].
+func (s *Store) readRollups(chanID uint32, r resolution, from, to time.Time, want map[uint32]bool) (map[uint32][]Bucket, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{
+		LowerBound: rollupKey(chanID, r, r.blockStart(from)),
+		UpperBound: incrementKey(rollupKey(chanID, r, r.blockStart(to))),
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	out := map[uint32][]Bucket{}
+	for it.First(); it.Valid(); it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, err
+		}
+		start := decodeTime(binary.BigEndian.Uint64(it.Key()[6:14]))
+		blk, err := s.codec.decodeRollup(v, r, start, want)
+		if err != nil {
+			return nil, fmt.Errorf("store: rollup of channel %d at %s: %w", chanID, start, err)
+		}
+		for series, slots := range blk {
+			idx := make([]int, 0, len(slots))
+			for i := range slots {
+				idx = append(idx, i)
+			}
+			sort.Ints(idx)
+			for _, i := range idx {
+				if b := slots[i]; !b.Start.Before(from) && !b.Start.After(to) {
+					out[series] = append(out[series], b)
+				}
+			}
+		}
+	}
+	return out, it.Error()
 }
 
 // Stats returns the store's counters and size.
@@ -466,13 +699,4 @@ func (p pebbleLogger) Errorf(format string, args ...any) {
 func (p pebbleLogger) Fatalf(format string, args ...any) {
 	p.l.Error(fmt.Sprintf(format, args...))
 	panic(fmt.Sprintf(format, args...))
-}
-
-func sortedKeys[M ~map[string]V, V any](m M) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

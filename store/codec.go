@@ -1,0 +1,349 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+)
+
+// Values are stored as decimals where they are decimals: a sensor's 42.17
+// is the integer 4217 with two fraction digits, and a column of such values
+// is a column of small integer deltas, which compress to about a byte a
+// point where float XOR (Gorilla) needs 5-8. A value that is no short
+// decimal (1/3, 3.5555555555555554) is kept as its float64 bits.
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
+
+// maxExact is the largest integer a float64 holds exactly.
+const maxExact = 1 << 53
+
+// decimalDigits returns the fewest fraction digits (0..9) with which v is
+// exactly m/10^e for an integer m below 2^53, or -1.
+func decimalDigits(v float64) int {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return -1
+	}
+	for e := 0; e < len(pow10); e++ {
+		m := math.Round(v * pow10[e])
+		if math.Abs(m) >= maxExact {
+			return -1
+		}
+		if m/pow10[e] == v {
+			return e
+		}
+	}
+	return -1
+}
+
+// mantissa is v·10^e as an integer; decimalDigits(v) <= e must hold.
+func mantissa(v float64, e int) int64 { return int64(math.Round(v * pow10[e])) }
+
+// fromMantissa is m/10^e.
+func fromMantissa(m int64, e int) float64 { return float64(m) / pow10[e] }
+
+func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
+// reader decodes what appendX wrote; the first error sticks.
+type reader struct {
+	b   []byte
+	err error
+}
+
+var errShort = errors.New("store: truncated record")
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint() int64 { return unzigzag(r.uvarint()) }
+
+func (r *reader) byte() byte {
+	if r.err != nil || len(r.b) < 1 {
+		r.err = errShort
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *reader) bytes(n int) []byte {
+	if r.err != nil || n < 0 || len(r.b) < n {
+		r.err = errShort
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) u64() uint64 {
+	b := r.bytes(8)
+	if b == nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+
+// A recent record holds one reading of a channel, keyed by channel and
+// time: for each value its series id (delta from the previous one), its
+// encoding, and the value.
+const (
+	encDecimal byte = 0 // high nibble: fraction digits; then zigzag mantissa
+	encFloat   byte = 1 // 8 bytes little-endian float64 bits
+	encText    byte = 2 // uvarint length, bytes
+)
+
+type recordValue struct {
+	series uint32
+	num    float64
+	text   string
+	isText bool
+}
+
+func appendRecord(b []byte, vals []recordValue) []byte {
+	sort.Slice(vals, func(i, j int) bool { return vals[i].series < vals[j].series })
+	b = binary.AppendUvarint(b, uint64(len(vals)))
+	prev := uint32(0)
+	for _, v := range vals {
+		b = binary.AppendUvarint(b, uint64(v.series-prev))
+		prev = v.series
+		switch {
+		case v.isText:
+			b = append(b, encText)
+			b = binary.AppendUvarint(b, uint64(len(v.text)))
+			b = append(b, v.text...)
+		default:
+			if e := decimalDigits(v.num); e >= 0 {
+				b = append(b, encDecimal|byte(e)<<4)
+				b = binary.AppendUvarint(b, zigzag(mantissa(v.num, e)))
+			} else {
+				b = append(b, encFloat)
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.num))
+			}
+		}
+	}
+	return b
+}
+
+func decodeRecord(b []byte, fn func(recordValue)) error {
+	r := reader{b: b}
+	n := r.uvarint()
+	if n > uint64(len(b)) {
+		return errShort
+	}
+	series := uint32(0)
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		series += uint32(r.uvarint())
+		enc := r.byte()
+		v := recordValue{series: series}
+		switch enc & 0x0f {
+		case encDecimal:
+			v.num = fromMantissa(r.varint(), int(enc>>4)%len(pow10))
+		case encFloat:
+			v.num = math.Float64frombits(r.u64())
+		case encText:
+			v.text, v.isText = string(r.bytes(int(r.uvarint()))), true
+		default:
+			return fmt.Errorf("store: unknown value encoding %d", enc)
+		}
+		if r.err == nil {
+			fn(v)
+		}
+	}
+	return r.err
+}
+
+// Column encodings within a chunk or a rollup block.
+const (
+	colDelta byte = 0 // decimal mantissas, first then deltas
+	colDoD   byte = 1 // decimal mantissas, first, first delta, then delta-of-deltas
+	colFloat byte = 2 // float64 bits
+	colText  byte = 3 // dictionary of strings, then indices
+)
+
+// appendNumbers encodes a column of numbers with the cheapest of delta,
+// delta-of-delta (counters, regular clocks) and raw floats.
+func appendNumbers(b []byte, vals []float64) []byte {
+	e := 0
+	for _, v := range vals {
+		d := decimalDigits(v)
+		if d < 0 {
+			e = -1
+			break
+		}
+		e = max(e, d)
+	}
+	if e >= 0 {
+		ms := make([]int64, len(vals))
+		for i, v := range vals {
+			ms[i] = mantissa(v, e)
+		}
+		ok := true
+		for i, m := range ms {
+			if fromMantissa(m, e) != vals[i] || math.Abs(float64(m)) >= maxExact {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			delta := appendInts(nil, ms, false)
+			dod := appendInts(nil, ms, true)
+			if len(dod) < len(delta) {
+				return append(append(append(b, colDoD), byte(e)), dod...)
+			}
+			return append(append(append(b, colDelta), byte(e)), delta...)
+		}
+	}
+	b = append(b, colFloat)
+	for _, v := range vals {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	}
+	return b
+}
+
+func appendInts(b []byte, ms []int64, dod bool) []byte {
+	var prev, prevDelta int64
+	for i, m := range ms {
+		switch {
+		case i == 0:
+			b = binary.AppendUvarint(b, zigzag(m))
+		case !dod || i == 1:
+			b = binary.AppendUvarint(b, zigzag(m-prev))
+			prevDelta = m - prev
+		default:
+			d := m - prev
+			b = binary.AppendUvarint(b, zigzag(d-prevDelta))
+			prevDelta = d
+		}
+		prev = m
+	}
+	return b
+}
+
+func readNumbers(r *reader, n int) []float64 {
+	kind := r.byte()
+	out := make([]float64, 0, n)
+	switch kind {
+	case colDelta, colDoD:
+		e := int(r.byte()) % len(pow10)
+		var prev, prevDelta int64
+		for i := 0; i < n && r.err == nil; i++ {
+			var m int64
+			switch {
+			case i == 0:
+				m = r.varint()
+			case kind == colDelta || i == 1:
+				prevDelta = r.varint()
+				m = prev + prevDelta
+			default:
+				prevDelta += r.varint()
+				m = prev + prevDelta
+			}
+			prev = m
+			out = append(out, fromMantissa(m, e))
+		}
+	case colFloat:
+		for i := 0; i < n && r.err == nil; i++ {
+			out = append(out, math.Float64frombits(r.u64()))
+		}
+	default:
+		r.err = fmt.Errorf("store: unknown column encoding %d", kind)
+	}
+	return out
+}
+
+func appendTexts(b []byte, vals []string) []byte {
+	b = append(b, colText)
+	idx := map[string]int{}
+	var dict []string
+	for _, v := range vals {
+		if _, ok := idx[v]; !ok {
+			idx[v] = len(dict)
+			dict = append(dict, v)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(dict)))
+	for _, s := range dict {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	for _, v := range vals {
+		b = binary.AppendUvarint(b, uint64(idx[v]))
+	}
+	return b
+}
+
+func readTexts(r *reader, n int) []string {
+	if r.byte() != colText {
+		r.err = errors.New("store: not a text column")
+		return nil
+	}
+	size := r.uvarint()
+	if size > uint64(len(r.b)) {
+		r.err = errShort
+		return nil
+	}
+	dict := make([]string, size)
+	for i := range dict {
+		dict[i] = string(r.bytes(int(r.uvarint())))
+	}
+	out := make([]string, 0, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		j := r.uvarint()
+		if j >= uint64(len(dict)) {
+			r.err = errors.New("store: text index out of range")
+			return nil
+		}
+		out = append(out, dict[j])
+	}
+	return out
+}
+
+// timeUnit returns the coarsest of s, ms, µs and ns that divides every t.
+func timeUnit(ts []int64) int64 {
+	for _, unit := range []int64{1e9, 1e6, 1e3} {
+		ok := true
+		for _, t := range ts {
+			if t%unit != 0 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return unit
+		}
+	}
+	return 1
+}
+
+// bitmap marks which of n rows a column has a value in.
+type bitmap []byte
+
+func newBitmap(n int) bitmap    { return make(bitmap, (n+7)/8) }
+func (b bitmap) set(i int)      { b[i/8] |= 1 << (i % 8) }
+func (b bitmap) has(i int) bool { return b[i/8]&(1<<(i%8)) != 0 }
+func (b bitmap) full(n int) bool {
+	for i := 0; i < n; i++ {
+		if !b.has(i) {
+			return false
+		}
+	}
+	return true
+}
+
+// timeOf converts a stored nanosecond time.
+func timeOf(ns int64) time.Time { return time.Unix(0, ns).UTC() }

@@ -1,0 +1,344 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// sealGrace is how long after an hour ends its records stay records, for
+// devices whose clocks run a little behind.
+const sealGrace = 2 * time.Minute
+
+func hourOf(t time.Time) time.Time {
+	return time.Unix(0, floorDiv(t.UnixNano(), int64(time.Hour))*int64(time.Hour)).UTC()
+}
+func dayOf(t time.Time) time.Time {
+	return time.Unix(0, floorDiv(t.UnixNano(), int64(24*time.Hour))*int64(24*time.Hour)).UTC()
+}
+
+// chanHour names one hour of one channel.
+type chanHour struct {
+	chanID uint32
+	hour   time.Time
+}
+
+// markDirty records hours that hold records not sealed yet.
+func (s *Store) markDirty(hs []chanHour) {
+	if len(hs) == 0 {
+		return
+	}
+	s.dirtyMu.Lock()
+	defer s.dirtyMu.Unlock()
+	for _, h := range hs {
+		m := s.dirty[h.chanID]
+		if m == nil {
+			m = map[time.Time]bool{}
+			s.dirty[h.chanID] = m
+		}
+		m[h.hour] = true
+	}
+}
+
+// dirtyHours returns a channel's unsealed hours in [from, to].
+func (s *Store) dirtyHours(chanID uint32, from, to time.Time) map[time.Time]bool {
+	s.dirtyMu.Lock()
+	defer s.dirtyMu.Unlock()
+	out := map[time.Time]bool{}
+	for h := range s.dirty[chanID] {
+		if !h.Before(from) && !h.After(to) {
+			out[h] = true
+		}
+	}
+	return out
+}
+
+// dueHours returns the unsealed hours that closed before cutoff.
+func (s *Store) dueHours(cutoff time.Time) []chanHour {
+	s.dirtyMu.Lock()
+	defer s.dirtyMu.Unlock()
+	var out []chanHour
+	for id, hours := range s.dirty {
+		for h := range hours {
+			if !h.Add(time.Hour).After(cutoff) {
+				out = append(out, chanHour{id, h})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].hour.Equal(out[j].hour) {
+			return out[i].hour.Before(out[j].hour)
+		}
+		return out[i].chanID < out[j].chanID
+	})
+	return out
+}
+
+// Seal seals every hour that closed more than the grace period before now:
+// the background does this every half minute; tests and benchmarks call it
+// to see the compact form at once.
+func (s *Store) Seal(ctx context.Context) error {
+	return s.sealBefore(ctx, s.opts.Now().Add(-sealGrace))
+}
+
+func (s *Store) sealBefore(ctx context.Context, cutoff time.Time) error {
+	for _, h := range s.dueHours(cutoff) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.seal(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seal turns one hour of a channel's records (and the chunk sealed before,
+// if late data came) into one chunk, and updates that hour's and day's
+// rollups and the series summaries, in one atomic batch. Writes wait while
+// it runs, so that no record arrives between reading the hour and deleting
+// its records.
+func (s *Store) seal(h chanHour) error {
+	s.sealMu.Lock()
+	defer s.sealMu.Unlock()
+	if s.closedDB.Load() {
+		return ErrClosed
+	}
+	data := hourData{}
+	chunkKey := pointKey(prefixChunk, h.chanID, h.hour)
+	if v, closer, err := s.db.Get(chunkKey); err == nil {
+		err = s.codec.decodeChunk(v, nil, data.put)
+		closer.Close()
+		if err != nil {
+			return fmt.Errorf("store: reseal channel %d at %s: %w", h.chanID, h.hour, err)
+		}
+	} else if err != pebble.ErrNotFound {
+		return err
+	}
+	lower, upper := rangeBounds(prefixRecent, h.chanID, h.hour, h.hour.Add(time.Hour-1))
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		v, err := it.ValueAndErr()
+		if err == nil {
+			t := keyTime(it.Key()).UnixNano()
+			err = decodeRecord(v, func(rv recordValue) {
+				data.put(rv.series, t, cell{num: rv.num, text: rv.text, isText: rv.isText})
+			})
+		}
+		if err != nil {
+			it.Close()
+			return fmt.Errorf("store: seal channel %d at %s: %w", h.chanID, h.hour, err)
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if len(data) > 0 {
+		_ = b.Set(chunkKey, s.codec.encodeChunk(data), nil)
+		if err := s.updateRollups(b, h, data); err != nil {
+			return err
+		}
+		s.updateSummaries(b, data)
+	}
+	_ = b.DeleteRange(lower, upper, nil)
+	// The records stay until this batch is applied, so no sync is needed
+	// for safety; the next commit's sync makes it durable.
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("store: seal channel %d at %s: %w", h.chanID, h.hour, err)
+	}
+	s.dirtyMu.Lock()
+	delete(s.dirty[h.chanID], h.hour)
+	if len(s.dirty[h.chanID]) == 0 {
+		delete(s.dirty, h.chanID)
+	}
+	s.dirtyMu.Unlock()
+	return nil
+}
+
+// updateRollups puts the hour's buckets into the hourly block, then the
+// day's bucket, merged from the day's hours, into the daily block.
+func (s *Store) updateRollups(b *pebble.Batch, h chanHour, data hourData) error {
+	hourBlock, err := s.loadRollup(h.chanID, resHour, h.hour)
+	if err != nil {
+		return err
+	}
+	slot := resHour.slot(h.hour)
+	for series, vals := range data {
+		pts := make([]Point, 0, len(vals))
+		for t, c := range vals {
+			if !c.isText {
+				pts = append(pts, Point{timeOf(t), c.num})
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		sort.Slice(pts, func(i, j int) bool { return pts[i].Time.Before(pts[j].Time) })
+		if hourBlock[series] == nil {
+			hourBlock[series] = map[int]Bucket{}
+		}
+		hourBlock[series][slot] = bucketOf(h.hour, pts)
+	}
+	hourStart := resHour.blockStart(h.hour)
+	_ = b.Set(rollupKey(h.chanID, resHour, hourStart), s.codec.encodeRollup(hourBlock, resHour), nil)
+
+	day := dayOf(h.hour)
+	dayBlock, err := s.loadRollup(h.chanID, resDay, day)
+	if err != nil {
+		return err
+	}
+	first := resHour.slot(day) // a day lies within one hourly block (72 h = 3 days)
+	dslot := resDay.slot(day)
+	for series, slots := range hourBlock {
+		var hours []Bucket
+		for i := first; i < first+24; i++ {
+			if bk, ok := slots[i]; ok {
+				hours = append(hours, bk)
+			}
+		}
+		if len(hours) == 0 {
+			continue
+		}
+		if dayBlock[series] == nil {
+			dayBlock[series] = map[int]Bucket{}
+		}
+		merged := mergeBuckets(day, hours)
+		digits := 0
+		for _, hb := range hours {
+			if d := decimalDigits(hb.Sum); d < 0 || digits < 0 {
+				digits = -1
+			} else {
+				digits = max(digits, d)
+			}
+		}
+		if digits >= 0 {
+			merged.Sum = math.Round(merged.Sum*pow10[digits]) / pow10[digits]
+		}
+		dayBlock[series][dslot] = merged
+	}
+	_ = b.Set(rollupKey(h.chanID, resDay, resDay.blockStart(day)), s.codec.encodeRollup(dayBlock, resDay), nil)
+	return nil
+}
+
+func (s *Store) loadRollup(chanID uint32, r resolution, t time.Time) (rollupBlock, error) {
+	start := r.blockStart(t)
+	v, closer, err := s.db.Get(rollupKey(chanID, r, start))
+	if err == pebble.ErrNotFound {
+		return rollupBlock{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return s.codec.decodeRollup(v, r, start, nil)
+}
+
+// Summaries keep each series' first and last time and last value across
+// restarts, so that Open need not read every chunk.
+
+type summary struct {
+	first, last time.Time
+	num         float64
+	text        string
+	isText      bool
+}
+
+func encodeSummary(sm summary) []byte {
+	b := binary.BigEndian.AppendUint64(nil, encodeTime(sm.first))
+	b = binary.BigEndian.AppendUint64(b, encodeTime(sm.last))
+	if sm.isText {
+		b = append(b, 1)
+		return append(b, sm.text...)
+	}
+	b = append(b, 0)
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(sm.num))
+}
+
+func decodeSummary(b []byte) (summary, bool) {
+	if len(b) < 17 {
+		return summary{}, false
+	}
+	sm := summary{first: decodeTime(binary.BigEndian.Uint64(b)), last: decodeTime(binary.BigEndian.Uint64(b[8:]))}
+	if b[16] == 1 {
+		sm.isText, sm.text = true, string(b[17:])
+		return sm, true
+	}
+	if len(b) < 25 {
+		return summary{}, false
+	}
+	sm.num = math.Float64frombits(binary.BigEndian.Uint64(b[17:]))
+	return sm, true
+}
+
+func (s *Store) updateSummaries(b *pebble.Batch, data hourData) {
+	for id, vals := range data {
+		se := s.cat.byID(id)
+		if se == nil {
+			continue
+		}
+		var first, last int64 = math.MaxInt64, math.MinInt64
+		var lastCell cell
+		for t, c := range vals {
+			first = min(first, t)
+			if t > last {
+				last, lastCell = t, c
+			}
+		}
+		sm := s.cat.sealedSummary(se, timeOf(first), timeOf(last), lastCell)
+		_ = b.Set(idKey(prefixSummary, id), encodeSummary(sm), nil)
+	}
+}
+
+// recordMerger combines records of the same channel and time: a later
+// value of a series replaces an earlier one, other series are kept (a
+// Tasmota's SENSOR and STATE messages carry the same time).
+var recordMerger = &pebble.Merger{
+	Name: "apiary.record.v1",
+	Merge: func(key, value []byte) (pebble.ValueMerger, error) {
+		m := &recordMerge{}
+		return m, m.MergeNewer(value)
+	},
+}
+
+type recordMerge struct {
+	operands [][]byte // oldest first
+}
+
+func (m *recordMerge) MergeNewer(value []byte) error {
+	m.operands = append(m.operands, bytes.Clone(value))
+	return nil
+}
+
+func (m *recordMerge) MergeOlder(value []byte) error {
+	m.operands = append([][]byte{bytes.Clone(value)}, m.operands...)
+	return nil
+}
+
+func (m *recordMerge) Finish(bool) ([]byte, io.Closer, error) {
+	if len(m.operands) == 1 {
+		return m.operands[0], nil, nil
+	}
+	vals := map[uint32]recordValue{}
+	for _, op := range m.operands {
+		if err := decodeRecord(op, func(v recordValue) { vals[v.series] = v }); err != nil {
+			return nil, nil, err
+		}
+	}
+	list := make([]recordValue, 0, len(vals))
+	for _, v := range vals {
+		list = append(list, v)
+	}
+	return appendRecord(nil, list), nil, nil
+}

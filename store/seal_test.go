@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+func TestDecimalDigits(t *testing.T) {
+	cases := map[float64]int{0: 0, 42: 0, 42.17: 2, -127: 0, 34.8125: 4, 3.843: 3, 0.001: 3, 1e15: 0,
+		1.0 / 3: -1, 3.5555555555555554: -1, 1e300: -1, math.NaN(): -1, 8388607: 0, -2147483648: 0, 100535.97: 2}
+	for v, want := range cases {
+		if got := decimalDigits(v); got != want {
+			t.Errorf("decimalDigits(%v) = %d, want %d", v, got, want)
+		}
+	}
+}
+
+func TestRecordRoundTripAndMerge(t *testing.T) {
+	vals := []recordValue{{series: 9, num: 42.17}, {series: 2, num: 1.0 / 3}, {series: 5, text: "ok", isText: true}, {series: 7, num: -127}}
+	rec := appendRecord(nil, vals)
+	got := map[uint32]recordValue{}
+	if err := decodeRecord(rec, func(v recordValue) { got[v.series] = v }); err != nil {
+		t.Fatal(err)
+	}
+	if got[9].num != 42.17 || got[2].num != 1.0/3 || got[5].text != "ok" || got[7].num != -127 || len(got) != 4 {
+		t.Errorf("decoded %v", got)
+	}
+	for _, bad := range [][]byte{{}, {5}, {1, 1, 0x0f}, rec[:len(rec)-1]} {
+		if err := decodeRecord(bad, func(recordValue) {}); err == nil {
+			t.Errorf("decodeRecord(%v) accepted", bad)
+		}
+	}
+	m, _ := recordMerger.Merge(nil, appendRecord(nil, []recordValue{{series: 1, num: 1}, {series: 2, num: 2}}))
+	m.MergeNewer(appendRecord(nil, []recordValue{{series: 2, num: 20}, {series: 3, num: 30}}))
+	merged, _, err := m.Finish(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = map[uint32]recordValue{}
+	decodeRecord(merged, func(v recordValue) { got[v.series] = v })
+	if got[1].num != 1 || got[2].num != 20 || got[3].num != 30 {
+		t.Errorf("merged %v", got)
+	}
+}
+
+func TestChunkRoundTrip(t *testing.T) {
+	var c codec
+	h := hourData{}
+	base := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC).UnixNano()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 60; i++ {
+		t0 := base + int64(i)*int64(time.Minute) + int64(rng.IntN(1000))*int64(time.Millisecond)
+		h.put(1, t0, cell{num: math.Round((42+rng.Float64())*100) / 100})
+		if i%3 != 0 {
+			h.put(2, t0, cell{num: float64(i) * 60}) // a counter, with gaps
+		}
+		h.put(3, t0, cell{num: 1.0 / float64(i+3)}) // no short decimal
+		if i%10 == 0 {
+			h.put(4, t0, cell{text: fmt.Sprintf("state-%d", i/20), isText: true})
+		}
+	}
+	raw := c.encodeChunk(h)
+	back := hourData{}
+	if err := c.decodeChunk(raw, nil, back.put); err != nil {
+		t.Fatal(err)
+	}
+	for s, vals := range h {
+		for tm, v := range vals {
+			if back[s][tm] != v {
+				t.Fatalf("series %d at %d: %v, want %v", s, tm, back[s][tm], v)
+			}
+		}
+		if len(back[s]) != len(vals) {
+			t.Errorf("series %d: %d values back, want %d", s, len(back[s]), len(vals))
+		}
+	}
+	only := hourData{}
+	c.decodeChunk(raw, map[uint32]bool{2: true}, only.put)
+	if len(only) != 1 || len(only[2]) != 40 {
+		t.Errorf("decoding one column gave %d series", len(only))
+	}
+	if _, err := c.decompress([]byte("not zstd")); err == nil {
+		t.Error("garbage decompressed")
+	}
+}
+
+// TestSealKeepsEverything writes an hour, seals it, writes late data into
+// it, and checks that points, latest values and rollups agree with what
+// was written, before and after sealing and after a reopen.
+func TestSealKeepsEverything(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	s := openTest(t, dir, Options{Now: clock})
+	ctx := context.Background()
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	var want []Point
+	var rs []Reading
+	for i := 0; i < 180; i++ { // three hours of minutes
+		tm := t0.Add(time.Duration(i) * time.Minute)
+		v := math.Round((40+float64(i)/100+math.Sin(float64(i)))*100) / 100
+		want = append(want, Point{tm, v})
+		rs = append(rs, Reading{Channel: hive, Time: tm, Fields: map[string]float64{"weight": v}, Text: map[string]string{"state": "ok"}})
+	}
+	if err := s.Write(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	// Same channel and time, another field: both stay (Tasmota SENSOR + STATE).
+	s.Write(ctx, []Reading{{Channel: hive, Time: t0, Fields: map[string]float64{"vcc": 3.182}}})
+	check := func(stage string) {
+		t.Helper()
+		got, err := s.Points(ctx, hive, "weight", t0, t0.Add(3*time.Hour))
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("%s: %d points, %v", stage, len(got), err)
+		}
+		for i := range want {
+			if !got[i].Time.Equal(want[i].Time) || got[i].Value != want[i].Value {
+				t.Fatalf("%s: point %d = %v, want %v", stage, i, got[i], want[i])
+			}
+		}
+		vcc, _ := s.Points(ctx, hive, "vcc", t0, t0)
+		w0, _ := s.Points(ctx, hive, "weight", t0, t0)
+		if len(vcc) != 1 || len(w0) != 1 {
+			t.Fatalf("%s: merged record lost a field: vcc %v weight %v", stage, vcc, w0)
+		}
+		ci, _ := s.ChannelInfo(hive)
+		if f, _ := ci.Field("weight"); f.LastValue != want[len(want)-1].Value || !f.Last.Equal(want[len(want)-1].Time) || !f.First.Equal(t0) {
+			t.Fatalf("%s: catalogue %+v", stage, f)
+		}
+		hours, _, err := s.Downsample(ctx, hive, "weight", t0, t0.Add(3*time.Hour-time.Nanosecond), 3)
+		if err != nil || len(hours) != 3 {
+			t.Fatalf("%s: hourly buckets %v %v", stage, hours, err)
+		}
+		var second []Point
+		for _, p := range want {
+			if !p.Time.Before(t0.Add(time.Hour)) && p.Time.Before(t0.Add(2*time.Hour)) {
+				second = append(second, p)
+			}
+		}
+		raw := bucketOf(t0, second)
+		if b := hours[1]; b.Count != raw.Count || b.Min != raw.Min || b.Max != raw.Max || math.Abs(b.Sum-raw.Sum) > 1e-9 || b.First != raw.First || b.Last != raw.Last {
+			t.Fatalf("%s: hour bucket %+v, want %+v", stage, b, raw)
+		}
+	}
+	check("unsealed")
+	if err := s.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.dueHours(now)) != 0 {
+		t.Fatal("hours left unsealed")
+	}
+	check("sealed")
+
+	// Late data for a sealed hour: a record again, then resealed.
+	late := t0.Add(90*time.Minute + 30*time.Second)
+	s.Write(ctx, []Reading{{Channel: hive, Time: late, Fields: map[string]float64{"weight": 99.99}}})
+	want = append(want[:91], append([]Point{{late, 99.99}}, want[91:]...)...)
+	check("late, unsealed")
+	s.Seal(ctx)
+	check("late, resealed")
+	s.Close()
+	s = openTest(t, dir, Options{Now: clock})
+	check("reopened")
+
+	day, _, err := s.Downsample(ctx, hive, "weight", t0.Add(-10*time.Hour), t0.Add(14*time.Hour-time.Nanosecond), 1)
+	if err != nil || len(day) != 1 || day[0].Count != int64(len(want)) {
+		t.Fatalf("daily bucket %v %v", day, err)
+	}
+}
+
+func TestUnsealedRecordsSurviveReopen(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	s := openTest(t, dir, Options{})
+	ctx := context.Background()
+	s.Write(ctx, []Reading{{Channel: hive, Time: now, Fields: map[string]float64{"weight": 41.5}}})
+	s.Close() // the current hour stays unsealed
+	s = openTest(t, dir, Options{})
+	ci, ok := s.ChannelInfo(hive)
+	if f, _ := ci.Field("weight"); !ok || f.LastValue != 41.5 {
+		t.Errorf("after reopen: %+v", ci)
+	}
+	if len(s.dirtyHours(mustChan(t, s), hourOf(now), now)) != 1 {
+		t.Error("the unsealed hour is not waiting for its seal")
+	}
+}
+
+func mustChan(t *testing.T, s *Store) uint32 {
+	id, ok := s.cat.channelID(hive)
+	if !ok {
+		t.Fatal("no channel")
+	}
+	return id
+}
