@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -289,4 +290,35 @@ func FuzzCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFastPathAgrees: the one-pass parser of flat objects gives what the
+// general parser gives, and declines what it cannot read.
+func TestFastPathAgrees(t *testing.T) {
+	for _, in := range []string{
+		`{"weight":42.17,"t":-1.5e3,"s":"ok","b":true,"n":null,"x":NaN,"y":-Infinity,"z":0}`,
+		` { "a" : 1 , "b" : "two" } `,
+		`{}`,
+		`{"time": 1455527630507803904, "v": 8388607}`,
+	} {
+		fast, ok := fastObject([]byte(strings.TrimSpace(in)))
+		if !ok {
+			t.Errorf("fast path declined %s", in)
+			continue
+		}
+		var general any
+		dec := json.NewDecoder(strings.NewReader(string(Lenient([]byte(in)))))
+		dec.UseNumber()
+		if err := dec.Decode(&general); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(fast) != fmt.Sprint(general) {
+			t.Errorf("%s: fast %v, general %v", in, fast, general)
+		}
+	}
+	for _, in := range []string{`{"a":{"b":1}}`, `{"a":[1]}`, `{"a\"b":1}`, `{"a":01}`, `{"a":1,}`, `{"a":1} x`, `{"a":.5}`, `{"a":1`, `{"a":"x\u00df"}`, `{"a":tru}`} {
+		if _, ok := fastObject([]byte(in)); ok {
+			t.Errorf("fast path accepted %s", in)
+		}
+	}
 }

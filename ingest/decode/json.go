@@ -30,6 +30,9 @@ func ParseJSON(payload []byte) (any, error) {
 	if len(payload) == 0 {
 		return nil, errorf("empty", "empty payload")
 	}
+	if obj, ok := fastObject(payload); ok {
+		return obj, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(Lenient(payload)))
 	dec.UseNumber()
 	var v any
