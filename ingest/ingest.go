@@ -16,6 +16,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -60,6 +61,27 @@ type Mask struct {
 	Values []float64 `toml:"values"`
 }
 
+// masksFor returns the masks whose realm and field pattern match: glob
+// matching once per realm and field name, not once per value.
+func (in *Ingester) masksFor(realm, field string) []Mask {
+	key := realm + "\x00" + field
+	in.maskMu.Lock()
+	defer in.maskMu.Unlock()
+	if ms, ok := in.maskCache[key]; ok {
+		return ms
+	}
+	var ms []Mask
+	for _, m := range in.opts.Masks {
+		if ok, _ := path.Match(m.Field, field); ok && (m.Realm == "" || m.Realm == realm) {
+			ms = append(ms, m)
+		}
+	}
+	if len(in.maskCache) < 10000 { // field names are few; a flood of odd ones is not cached
+		in.maskCache[key] = ms
+	}
+	return ms
+}
+
 func (m Mask) matches(realm, field string, v float64) bool {
 	if m.Realm != "" && m.Realm != realm {
 		return false
@@ -81,6 +103,9 @@ type Ingester struct {
 	opts   Options
 	log    *slog.Logger
 	recent *recentMessages
+
+	maskMu    sync.Mutex
+	maskCache map[string][]Mask
 }
 
 // New returns an Ingester writing to st.
@@ -91,7 +116,7 @@ func New(st Store, opts Options) *Ingester {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Ingester{store: st, opts: opts, log: opts.Logger, recent: newRecentMessages(8192, time.Hour)}
+	return &Ingester{store: st, opts: opts, log: opts.Logger, recent: newRecentMessages(8192, time.Hour), maskCache: map[string][]Mask{}}
 }
 
 // ErrNotStored wraps a failure to store a message that was understood. The
@@ -191,7 +216,7 @@ func (in *Ingester) mask(ch store.Channel, readings []store.Reading) []store.Rea
 	kept := readings[:0]
 	for _, r := range readings {
 		for name, v := range r.Fields {
-			for _, m := range in.opts.Masks {
+			for _, m := range in.masksFor(ch.Realm, name) {
 				if m.matches(ch.Realm, name, v) {
 					delete(r.Fields, name)
 					break
