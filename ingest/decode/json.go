@@ -120,7 +120,8 @@ func jsonType(v any) string {
 // ReadingFromObject applies Kotori's rules to one JSON object: the time
 // field, tags, numbers and numeric strings as float64, booleans as 0/1,
 // null and NaN dropped, other strings as text, nested objects and arrays
-// flattened with ".". A reading with no values at all is an error.
+// flattened with ".". A reading with no values at all is an error. It
+// removes the time fields from obj.
 func ReadingFromObject(obj map[string]any, opts Options, res *Result) (store.Reading, error) {
 	opts = opts.withDefaults()
 	r := store.Reading{Time: opts.Received}
@@ -150,26 +151,15 @@ func ReadingFromObject(obj map[string]any, opts Options, res *Result) (store.Rea
 	return r, nil
 }
 
-// withoutTimeFields drops the time field that was used (key) and empty
-// time fields, which say nothing.
+// withoutTimeFields drops, in place, the time field that was used (key)
+// and empty time fields, which say nothing.
 func withoutTimeFields(obj map[string]any, key string) map[string]any {
-	out := make(map[string]any, len(obj))
-	for k, v := range obj {
-		if k == key || (v == "" && isTimeField(k)) {
-			continue
-		}
-		out[k] = v
-	}
-	return out
-}
-
-func isTimeField(k string) bool {
 	for _, name := range TimeFields {
-		if k == name {
-			return true
+		if v, ok := obj[name]; ok && (name == key || v == "") {
+			delete(obj, name)
 		}
 	}
-	return false
+	return obj
 }
 
 // findTime returns the first present and non-empty time field. When it
