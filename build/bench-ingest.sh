@@ -33,8 +33,6 @@ fi
 section=$(mktemp)
 trap 'rm -f "$section" "$section.md"' EXIT INT TERM
 
-go run ./build/benchingest -via build/bench-ingest.sh -n "$N" -qos1-n "$QOS1_N" -runs "$RUNS" -o "$section" "$@"
-
 if [ ! -f "$OUT" ]; then
 	cat >"$OUT" <<'EOF'
 # Benchmarks
@@ -46,24 +44,36 @@ section are.
 EOF
 fi
 
-# Replace the section (its heading up to the next heading of level 1 or 2,
-# outside code fences) or append it.
-awk -v secfile="$section" '
-	BEGIN {
-		while ((getline line < secfile) > 0) sec = sec line "\n"
-		close(secfile)
-	}
-	/^## Ingest: Apiary vs Mosquitto[ \t]*$/ && !fence {
-		printf "%s", sec
-		skip = 1; done = 1
-		next
-	}
-	/^```/ { fence = !fence }
-	skip && !fence && /^##? / { skip = 0; print "" }
-	!skip { print }
-	END {
-		if (!done) printf "\n%s", sec
-	}
-' "$OUT" >"$section.md"
-mv "$section.md" "$OUT"
+# run HEADING ARGS...: run the program and put its section, which starts
+# with HEADING, into $OUT: in place of the section with that heading (up to
+# the next heading of level 1 or 2, outside code fences), or at the end.
+run() {
+	heading=$1
+	shift
+	go run ./build/benchingest -via build/bench-ingest.sh -n "$N" -qos1-n "$QOS1_N" -runs "$RUNS" -o "$section" "$@"
+	awk -v secfile="$section" -v heading="$heading" '
+		BEGIN {
+			while ((getline line < secfile) > 0) sec = sec line "\n"
+			close(secfile)
+		}
+		$0 == heading && !fence {
+			printf "%s", sec
+			skip = 1; done = 1
+			next
+		}
+		/^```/ { fence = !fence }
+		skip && !fence && /^##? / { skip = 0; print "" }
+		!skip { print }
+		END {
+			if (!done) printf "\n%s", sec
+		}
+	' "$OUT" >"$section.md"
+	mv "$section.md" "$OUT"
+}
+
+# The default configuration (sync = "always": a QoS 1 PUBACK after the fsync).
+run "## Ingest: Apiary vs Mosquitto" "$@"
+# QoS 1 with sync = "1s": acknowledged once in the OS (survives a crash of
+# the process, not a power cut), to show what the fsync per PUBACK costs.
+run "## Ingest: Apiary vs Mosquitto, sync = 1s" -sync 1s -only qos1 "$@"
 echo "bench-ingest: updated $OUT" >&2

@@ -565,7 +565,11 @@ func summarize(rs []result) summary {
 func report(scenarios []scenario, results map[string]map[string][]result, bin string, started time.Time) string {
 	var b bytes.Buffer
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	w("## Ingest: Apiary vs Mosquitto\n\n")
+	if *flagSync == "always" {
+		w("## Ingest: Apiary vs Mosquitto\n\n")
+	} else {
+		w("## Ingest: Apiary vs Mosquitto, sync = %s\n\n", *flagSync)
+	}
 	if *flagSync == "always" {
 		w("Messages per second that Apiary **stores** (embedded mochi-mqtt broker, Pebble store, default configuration: `sync = \"always\"`, a QoS 1 PUBACK only after the fsync) ")
 	} else {
