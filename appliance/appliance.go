@@ -76,6 +76,8 @@ func Open(cfg Config, build Build, log *slog.Logger) (*Appliance, error) {
 		CacheBytes:     int64(cfg.Store.Cache),
 		MemTableBytes:  int64(cfg.Store.Memtable),
 		SyncInterval:   syncEvery,
+		MinFreeBytes:   int64(cfg.Store.MinFree),
+		BallastBytes:   ballastBytes(cfg.Store.Ballast),
 		ErrorLogMax:    cfg.Errors.MaxEntries,
 		ErrorLogMaxAge: time.Duration(cfg.Errors.MaxAge),
 		Logger:         log.With("component", "store"),
@@ -185,6 +187,15 @@ func (a *Appliance) handler() http.Handler {
 	mux.Handle("POST /", a.ingest.HTTPHandler(int64(a.cfg.HTTP.MaxBody)))
 	mux.Handle("/", web)
 	return mux
+}
+
+// ballastBytes maps the configured ballast to the store's option: 0 turns
+// it off.
+func ballastBytes(b Size) int64 {
+	if b == 0 {
+		return -1
+	}
+	return int64(b)
 }
 
 // healthz answers 200 once the store, the broker and HTTP are up, and 503

@@ -61,6 +61,8 @@ type StoreConfig struct {
 	Cache    Size   `toml:"cache"`
 	Memtable Size   `toml:"memtable"`
 	Sync     string `toml:"sync"`
+	MinFree  Size   `toml:"min_free"`
+	Ballast  Size   `toml:"ballast"`
 }
 
 // ErrorConfig bounds the error log.

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -42,6 +43,12 @@ type Options struct {
 	// fewer SD-card writes, at the cost of up to that much data on a power
 	// cut. A crash of the process alone loses nothing either way.
 	SyncInterval time.Duration
+	// MinFreeBytes: below this much free space in Dir, writes are refused
+	// with ErrDiskFull until space is freed (default 32 MiB).
+	MinFreeBytes int64
+	// BallastBytes is the size of the ballast file the store keeps in Dir
+	// and gives back when the disk fills (default 8 MiB; negative: none).
+	BallastBytes int64
 	// ErrorLogMax bounds the number of error-log entries (default 1000).
 	ErrorLogMax int
 	// ErrorLogMaxAge drops error-log entries last seen longer ago (default 30 days).
@@ -64,6 +71,12 @@ func (o *Options) setDefaults() {
 	}
 	if o.ErrorLogMax <= 0 {
 		o.ErrorLogMax = 1000
+	}
+	if o.MinFreeBytes <= 0 {
+		o.MinFreeBytes = 32 << 20
+	}
+	if o.BallastBytes == 0 {
+		o.BallastBytes = 8 << 20
 	}
 	if o.ErrorLogMaxAge <= 0 {
 		o.ErrorLogMaxAge = 30 * 24 * time.Hour
@@ -97,6 +110,7 @@ type Store struct {
 	dirtyMu  sync.Mutex
 	dirty    map[uint32]map[time.Time]bool // channel -> unsealed hours
 	closedDB atomic.Bool
+	diskFull atomic.Bool
 
 	readings atomic.Int64
 	points   atomic.Int64
@@ -113,9 +127,17 @@ func Open(opts Options) (*Store, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("store: no data directory given")
 	}
+	s := &Store{
+		opts:      opts,
+		writeOpts: pebble.Sync,
+		log:       opts.Logger,
+		stop:      make(chan struct{}),
+		dirty:     map[uint32]map[time.Time]bool{},
+	}
 	cache := pebble.NewCache(opts.CacheBytes)
 	defer cache.Unref()
 	db, err := pebble.Open(opts.Dir, &pebble.Options{
+		FS:           pebbleFS(s),
 		Cache:        cache,
 		MemTableSize: uint64(opts.MemTableBytes),
 		MaxOpenFiles: opts.MaxOpenFiles,
@@ -125,14 +147,7 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
 	}
-	s := &Store{
-		opts:      opts,
-		db:        db,
-		writeOpts: pebble.Sync,
-		log:       opts.Logger,
-		stop:      make(chan struct{}),
-		dirty:     map[uint32]map[time.Time]bool{},
-	}
+	s.db = db
 	if opts.SyncInterval > 0 {
 		s.writeOpts = pebble.NoSync
 	}
@@ -153,6 +168,7 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: load error log: %w", err)
 	}
+	s.checkDisk(false) // the ballast is written in the background, not on the way up
 	s.commits = newCommitter(maxQueuedReadings, commitWorkers, s.commit)
 	s.bg.Add(1)
 	go s.background()
@@ -208,6 +224,8 @@ func (s *Store) background() {
 	defer flush.Stop()
 	seal := time.NewTicker(30 * time.Second)
 	defer seal.Stop()
+	disk := time.NewTicker(2 * time.Second)
+	defer disk.Stop()
 	var syncC <-chan time.Time
 	if s.opts.SyncInterval > 0 {
 		t := time.NewTicker(s.opts.SyncInterval)
@@ -222,7 +240,12 @@ func (s *Store) background() {
 			if err := s.errlog.flush(); err != nil {
 				s.log.Warn("error log not persisted", "err", err)
 			}
+		case <-disk.C:
+			s.checkDisk(true)
 		case <-seal.C:
+			if s.diskFull.Load() {
+				continue
+			}
 			ctx, cancel := context.WithCancel(context.Background())
 			go func() {
 				select {
@@ -316,6 +339,9 @@ func validate(readings []Reading) error {
 // commit writes the readings of a group of requests in one batch: one
 // record (a merge operand) per reading.
 func (s *Store) commit(reqs []*writeReq) error {
+	if s.diskFull.Load() {
+		return diskFullError()
+	}
 	s.sealMu.RLock()
 	defer s.sealMu.RUnlock()
 	b := s.db.NewBatch()
@@ -368,6 +394,10 @@ func (s *Store) commit(reqs []*writeReq) error {
 		}
 	}
 	if err := b.Commit(s.writeOpts); err != nil {
+		if errors.Is(err, syscall.ENOSPC) {
+			s.diskFull.Store(true)
+			return fmt.Errorf("store: write %d readings: %w (%w)", readings, ErrDiskFull, err)
+		}
 		return fmt.Errorf("store: write %d readings: %w", readings, err)
 	}
 	for _, ce := range freshChans {
