@@ -182,6 +182,7 @@ func (a *Appliance) handler() http.Handler {
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /api/admin/backup", a.backupHandler)
 	// Every POST is ingest (Kotori's /api/..., /api-notls/... and the paths
 	// of the HTTP routes); everything else is the UI.
 	mux.Handle("POST /", a.ingest.HTTPHandler(int64(a.cfg.HTTP.MaxBody)))

@@ -3,6 +3,7 @@ package appliance
 import (
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -49,7 +50,7 @@ func Import(ctx context.Context, cfg Config, req ImportRequest, progress io.Writ
 		SyncInterval: syncEvery, Logger: log,
 	})
 	if err != nil {
-		if strings.Contains(err.Error(), "lock") {
+		if errors.Is(err, store.ErrLocked) {
 			return fmt.Errorf("%w (is the appliance running on %s? stop it first, or POST the lines to its /write)", err, cfg.DataDir)
 		}
 		return err

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -145,6 +146,9 @@ func Open(opts Options) (*Store, error) {
 		Merger:       recordMerger,
 	})
 	if err != nil {
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock") {
+			return nil, fmt.Errorf("%w: %s: %v", ErrLocked, opts.Dir, err)
+		}
 		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
 	}
 	s.db = db

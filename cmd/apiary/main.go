@@ -56,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "import":
 		return importCmd(ctx, args, stdout, stderr)
+	case "backup", "restore":
+		return backupCmd(cmd, args, stdout, stderr)
 	case "version":
 		if len(args) > 0 {
 			fmt.Fprintf(stderr, "apiary version: unexpected argument %q\n", args[0])
@@ -80,6 +82,12 @@ func usage(w io.Writer) {
                            read history into the store: InfluxDB line protocol
                            (influx_inspect export, .gz too) or Kotori CSV exports;
                            safe to run again
+  apiary backup [--config FILE] [--data DIR] PATH
+                           a consistent backup, while the appliance runs or not:
+                           PATH.tar.gz, or a new directory PATH
+  apiary restore [--config FILE] [--data DIR] PATH
+                           put a backup back (the appliance must be stopped;
+                           the replaced data is kept beside it)
   apiary version           print version, commit, Go version and platform
 
 Flags of serve and config:
@@ -181,6 +189,49 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := appliance.Import(ctx, cfg, req, stdout, log); err != nil {
 		fmt.Fprintln(stderr, "apiary import:", err)
 		return 1
+	}
+	return 0
+}
+
+func backupCmd(cmd string, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("apiary "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { usage(stderr) }
+	file := fs.String("config", "", "configuration file (TOML)")
+	data := fs.String("data", "", "data directory")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintf(stderr, "apiary %s: want one PATH\n", cmd)
+		return exitUsage
+	}
+	cfg, err := appliance.LoadConfig(*file)
+	if err != nil {
+		fmt.Fprintln(stderr, "apiary:", err)
+		return exitUsage
+	}
+	if *data != "" {
+		cfg.DataDir = *data
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	path := fs.Arg(0)
+	if cmd == "backup" {
+		if err := appliance.Backup(cfg, path, log); err != nil {
+			fmt.Fprintln(stderr, "apiary backup:", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, "backup written to", path)
+		return 0
+	}
+	kept, err := appliance.Restore(cfg, path, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "apiary restore:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "restored", path, "into", cfg.DataDir)
+	if kept != "" {
+		fmt.Fprintln(stdout, "the data it replaced is in", kept)
 	}
 	return 0
 }
