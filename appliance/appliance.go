@@ -78,6 +78,7 @@ func Open(cfg Config, build Build, log *slog.Logger) (*Appliance, error) {
 		SyncInterval:   syncEvery,
 		MinFreeBytes:   int64(cfg.Store.MinFree),
 		BallastBytes:   ballastBytes(cfg.Store.Ballast),
+		Retention:      cfg.RetentionOf,
 		ErrorLogMax:    cfg.Errors.MaxEntries,
 		ErrorLogMaxAge: time.Duration(cfg.Errors.MaxAge),
 		Logger:         log.With("component", "store"),
@@ -183,6 +184,8 @@ func (a *Appliance) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /api/admin/backup", a.backupHandler)
+	mux.HandleFunc("DELETE /api/admin/channel/{realm}/{network}/{gateway}/{node}", a.deleteHandler)
+	mux.HandleFunc("DELETE /api/admin/channel/{realm}/{network}/{gateway}/{node}/field/{field}", a.deleteHandler)
 	// Every POST is ingest (Kotori's /api/..., /api-notls/... and the paths
 	// of the HTTP routes); everything else is the UI.
 	mux.Handle("POST /", a.ingest.HTTPHandler(int64(a.cfg.HTTP.MaxBody)))

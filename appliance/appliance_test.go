@@ -266,3 +266,32 @@ func TestHealthzDuringStop(t *testing.T) {
 	app.state.Store(stateStopping)
 	check("stopping", http.StatusServiceUnavailable)
 }
+
+func TestAdminDelete(t *testing.T) {
+	app := startAppliance(t, nil)
+	dev := mqttClient(t, app, "dev")
+	publish(t, dev, "hiveeyes/del/site/a/data.json", 1, `{"weight": 1, "temp": 2}`)
+	publish(t, dev, "hiveeyes/del/site/b/data.json", 1, `{"weight": 3}`)
+	del := func(path string) int {
+		req, _ := http.NewRequest("DELETE", baseURL(app)+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := del("/api/admin/channel/hiveeyes/del/site/a/field/temp"); code != 200 {
+		t.Errorf("delete field: %d", code)
+	}
+	if code := del("/api/admin/channel/hiveeyes/del/site/b"); code != 200 {
+		t.Errorf("delete channel: %d", code)
+	}
+	if code := del("/api/admin/channel/hiveeyes/del/site/nope"); code != 404 {
+		t.Errorf("delete missing channel: %d", code)
+	}
+	_, body := get(t, baseURL(app)+"/api/channels")
+	if strings.Contains(body, `"b"`) || strings.Contains(body, "temp") || !strings.Contains(body, "weight") {
+		t.Errorf("channels after deletes: %s", body)
+	}
+}

@@ -28,6 +28,28 @@ func (a *Appliance) backupHandler(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// deleteHandler deletes a channel, or one of its fields
+// (DELETE /api/admin/channel/<realm>/<network>/<gateway>/<node>[/field/<field>]).
+func (a *Appliance) deleteHandler(w http.ResponseWriter, r *http.Request) {
+	ch := store.Channel{Realm: r.PathValue("realm"), Network: r.PathValue("network"), Gateway: r.PathValue("gateway"), Node: r.PathValue("node")}
+	var err error
+	what := ch.String()
+	if field := r.PathValue("field"); field != "" {
+		err = a.store.DeleteField(ch, field)
+		what += " " + field
+	} else {
+		err = a.store.DeleteChannel(ch)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err != nil {
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintln(w, err)
+		return
+	}
+	a.log.Info("deleted", "what", what, "client", r.RemoteAddr)
+	fmt.Fprintln(w, "deleted", what)
+}
+
 func isTarGz(path string) bool {
 	return strings.HasSuffix(path, ".tar.gz") || strings.HasSuffix(path, ".tgz")
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/apiary-hive/apiary/ingest"
 	"github.com/apiary-hive/apiary/ingest/address"
+	"github.com/apiary-hive/apiary/store"
 )
 
 //go:embed default.toml
@@ -28,16 +29,17 @@ func DefaultTOML() string { return defaultTOML }
 // Config is the appliance's configuration. Every key has a default
 // (default.toml); LoadConfig decodes a user's file on top of it.
 type Config struct {
-	DataDir  string          `toml:"data_dir"`
-	TimeZone string          `toml:"time_zone"`
-	HTTP     HTTPConfig      `toml:"http"`
-	MQTT     MQTTConfig      `toml:"mqtt"`
-	Store    StoreConfig     `toml:"store"`
-	Errors   ErrorConfig     `toml:"errors"`
-	Ingest   IngestConfig    `toml:"ingest"`
-	Realms   []RealmConfig   `toml:"realm"`
-	Masks    []ingest.Mask   `toml:"mask"`
-	Routes   []address.Route `toml:"route"`
+	DataDir   string          `toml:"data_dir"`
+	TimeZone  string          `toml:"time_zone"`
+	HTTP      HTTPConfig      `toml:"http"`
+	MQTT      MQTTConfig      `toml:"mqtt"`
+	Store     StoreConfig     `toml:"store"`
+	Retention RetentionConfig `toml:"retention"`
+	Errors    ErrorConfig     `toml:"errors"`
+	Ingest    IngestConfig    `toml:"ingest"`
+	Realms    []RealmConfig   `toml:"realm"`
+	Masks     []ingest.Mask   `toml:"mask"`
+	Routes    []address.Route `toml:"route"`
 }
 
 // HTTPConfig configures the web server.
@@ -65,6 +67,13 @@ type StoreConfig struct {
 	Ballast  Size   `toml:"ballast"`
 }
 
+// RetentionConfig says how long data is kept (0: forever).
+type RetentionConfig struct {
+	Raw    Duration `toml:"raw"`
+	Hourly Duration `toml:"hourly"`
+	Daily  Duration `toml:"daily"`
+}
+
 // ErrorConfig bounds the error log.
 type ErrorConfig struct {
 	MaxEntries int      `toml:"max_entries"`
@@ -89,6 +98,30 @@ type RealmConfig struct {
 	TimeZone string `toml:"time_zone,omitempty"`
 	// Masks apply to this realm only (Realm need not be set).
 	Masks []ingest.Mask `toml:"mask,omitempty"`
+	// Retention overrides [retention] for this realm where set.
+	RawRetention    Duration `toml:"raw_retention,omitempty"`
+	HourlyRetention Duration `toml:"hourly_retention,omitempty"`
+	DailyRetention  Duration `toml:"daily_retention,omitempty"`
+}
+
+// RetentionOf returns the retention of a realm.
+func (c Config) RetentionOf(realm string) store.Retention {
+	r := store.Retention{Raw: time.Duration(c.Retention.Raw), Hourly: time.Duration(c.Retention.Hourly), Daily: time.Duration(c.Retention.Daily)}
+	for _, rc := range c.Realms {
+		if rc.Name != realm {
+			continue
+		}
+		if rc.RawRetention > 0 {
+			r.Raw = time.Duration(rc.RawRetention)
+		}
+		if rc.HourlyRetention > 0 {
+			r.Hourly = time.Duration(rc.HourlyRetention)
+		}
+		if rc.DailyRetention > 0 {
+			r.Daily = time.Duration(rc.DailyRetention)
+		}
+	}
+	return r
 }
 
 // DefaultConfig returns the configuration of default.toml.
@@ -202,6 +235,9 @@ func (c Config) Validate() error {
 	}
 	if c.Errors.MaxEntries < 1 {
 		add("errors.max_entries: must be at least 1")
+	}
+	if c.Retention.Raw < 0 || c.Retention.Hourly < 0 || c.Retention.Daily < 0 {
+		add("retention: durations must not be negative")
 	}
 	if c.Errors.MaxAge <= 0 {
 		add("errors.max_age: must be positive")

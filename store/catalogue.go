@@ -71,6 +71,70 @@ func (c *catalogue) byID(id uint32) *series {
 	return c.seriesByID[id]
 }
 
+// seriesOf returns the series of a channel.
+func (c *catalogue) seriesOf(chanID uint32) []*series {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, ce := range c.chans {
+		if ce.id == chanID {
+			out := make([]*series, 0, len(ce.fields))
+			for _, se := range ce.fields {
+				out = append(out, se)
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// trimSummary moves a series' first time up to cutoff after retention
+// deleted what came before, and forgets the series when nothing is left.
+func (c *catalogue) trimSummary(se *series, cutoff time.Time) (summary, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !se.hasData || !se.first.Before(cutoff) {
+		return se.sealed, false
+	}
+	if se.last.Before(cutoff) {
+		se.hasData = false
+	}
+	se.first = cutoff
+	if se.hasSealed && se.sealed.first.Before(cutoff) {
+		se.sealed.first = cutoff
+	}
+	return se.sealed, se.hasSealed
+}
+
+func (c *catalogue) removeChannel(ch Channel) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ce := c.chans[ch]
+	if ce == nil {
+		return
+	}
+	for _, se := range ce.fields {
+		delete(c.seriesByID, se.id)
+		c.nseries--
+	}
+	delete(c.chans, ch)
+}
+
+func (c *catalogue) removeSeries(ch Channel, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ce := c.chans[ch]
+	if ce == nil {
+		return
+	}
+	for _, kind := range []FieldKind{Numeric, Text} {
+		if se := ce.fields[fieldKey{name, kind}]; se != nil {
+			delete(c.seriesByID, se.id)
+			delete(ce.fields, fieldKey{name, kind})
+			c.nseries--
+		}
+	}
+}
+
 // sealedSummary merges an hour's first and last into what is known of the
 // sealed data of a series, and returns the new summary.
 func (c *catalogue) sealedSummary(se *series, first, last time.Time, lastCell cell) summary {

@@ -75,7 +75,12 @@ func incrementKey(k []byte) []byte {
 	return nil // k was all 0xff: no upper bound
 }
 
-func keyTime(k []byte) time.Time { return decodeTime(binary.BigEndian.Uint64(k[5:13])) }
+func keyTime(k []byte) time.Time { return keyTimeAt(k, 5) }
+
+// keyTimeAt reads the time encoded at offset of a key.
+func keyTimeAt(k []byte, offset int) time.Time {
+	return decodeTime(binary.BigEndian.Uint64(k[offset : offset+8]))
+}
 
 // Descriptors are length-prefixed strings: uvarint length, then bytes.
 

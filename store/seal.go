@@ -132,7 +132,9 @@ func (s *Store) seal(h chanHour) error {
 		if err == nil {
 			t := keyTime(it.Key()).UnixNano()
 			err = decodeRecord(v, func(rv recordValue) {
-				data.put(rv.series, t, cell{num: rv.num, text: rv.text, isText: rv.isText})
+				if s.cat.byID(rv.series) != nil { // not a deleted field
+					data.put(rv.series, t, cell{num: rv.num, text: rv.text, isText: rv.isText})
+				}
 			})
 		}
 		if err != nil {

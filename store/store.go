@@ -54,6 +54,9 @@ type Options struct {
 	ErrorLogMax int
 	// ErrorLogMaxAge drops error-log entries last seen longer ago (default 30 days).
 	ErrorLogMaxAge time.Duration
+	// Retention, when set, says how long a realm's data is kept; the store
+	// deletes older data every hour.
+	Retention func(realm string) Retention
 	// Logger receives the store's and Pebble's messages (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now); tests set it.
@@ -230,6 +233,8 @@ func (s *Store) background() {
 	defer seal.Stop()
 	disk := time.NewTicker(2 * time.Second)
 	defer disk.Stop()
+	retain := time.NewTicker(time.Hour)
+	defer retain.Stop()
 	var syncC <-chan time.Time
 	if s.opts.SyncInterval > 0 {
 		t := time.NewTicker(s.opts.SyncInterval)
@@ -246,6 +251,10 @@ func (s *Store) background() {
 			}
 		case <-disk.C:
 			s.checkDisk(true)
+		case <-retain.C:
+			if err := s.ApplyRetention(context.Background()); err != nil {
+				s.log.Warn("retention failed", "err", err)
+			}
 		case <-seal.C:
 			if s.diskFull.Load() {
 				continue
