@@ -179,6 +179,7 @@ func (a *Appliance) handler() http.Handler {
 		Version:     a.build.Version,
 		Zone:        loc,
 		MQTTClients: clients,
+		Families:    a.cfg.Families,
 		Logger:      a.log.With("component", "ui"),
 	})
 	mux := http.NewServeMux()

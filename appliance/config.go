@@ -18,6 +18,7 @@ import (
 	"github.com/apiary-hive/apiary/ingest"
 	"github.com/apiary-hive/apiary/ingest/address"
 	"github.com/apiary-hive/apiary/store"
+	"github.com/apiary-hive/apiary/ui"
 )
 
 //go:embed default.toml
@@ -39,6 +40,7 @@ type Config struct {
 	Ingest    IngestConfig    `toml:"ingest"`
 	Realms    []RealmConfig   `toml:"realm"`
 	Masks     []ingest.Mask   `toml:"mask"`
+	Families  []ui.Family     `toml:"family"`
 	Routes    []address.Route `toml:"route"`
 }
 
@@ -274,6 +276,11 @@ func (c Config) Validate() error {
 			if err := checkMask(m); err != nil {
 				add("realm %q: mask: %v", r.Name, err)
 			}
+		}
+	}
+	for i, f := range c.Families {
+		if f.Name == "" || len(f.Match) == 0 {
+			add("family[%d]: needs a name and match patterns", i)
 		}
 	}
 	for i, m := range c.Masks {

@@ -79,6 +79,12 @@ func (s *Store) onDiskFull() {
 	}
 }
 
+// FreeDiskBytes is the free space on the data directory's file system.
+func (s *Store) FreeDiskBytes() uint64 {
+	free, _ := freeBytes(s.opts.Dir)
+	return free
+}
+
 func freeBytes(dir string) (uint64, error) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {

@@ -89,6 +89,8 @@ func (u *UI) metrics(w http.ResponseWriter, r *http.Request) {
 	metric("apiary_series", "gauge", "Series (fields of channels) in the catalogue.", st.Series)
 	metric("apiary_store_disk_bytes", "gauge", "Bytes the store uses on disk.", st.DiskBytes)
 	metric("apiary_mqtt_clients_connected", "gauge", "MQTT clients connected to the embedded broker.", u.opts.MQTTClients())
+	metric("apiary_ingest_rate", "gauge", "Readings stored per second since the previous scrape.", u.rate.sample(u.now(), st.ReadingsStored))
+	metric("apiary_disk_free_bytes", "gauge", "Free bytes on the data directory's file system.", u.st.FreeDiskBytes())
 	metric("apiary_uptime_seconds", "gauge", "Seconds since the appliance started.", int64(u.now().Sub(u.opts.Started).Seconds()))
 	metric("apiary_go_heap_bytes", "gauge", "Bytes of allocated heap objects.", ms.HeapAlloc)
 	metric("apiary_go_sys_bytes", "gauge", "Bytes of memory obtained from the OS by the Go runtime.", ms.Sys)

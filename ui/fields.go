@@ -6,77 +6,80 @@ import (
 	"strings"
 )
 
-// family is a group of fields a beekeeper reads together.
-type family struct {
-	Name string
-	Unit string
-	// order sorts families on a dashboard: weight first, the rest after.
-	order int
+// Family is a group of fields a beekeeper reads together (weight; inside
+// and outside temperature; humidity; battery; signal; sound), shown in one
+// chart with one unit. A field belongs to the first family whose rule
+// matches its lower-cased name: one of Match, and (when Require is set)
+// one of Require, and none of Exclude. A pattern is a substring; "^x" must
+// start the name, "=x" must be the whole name. Several rules may share a
+// family name.
+type Family struct {
+	Name    string   `toml:"name"`
+	Unit    string   `toml:"unit,omitempty"`
+	Match   []string `toml:"match"`
+	Require []string `toml:"require,omitempty"`
+	Exclude []string `toml:"exclude,omitempty"`
 }
 
-var (
-	famWeight      = family{"Weight", "kg", 0}
-	famTempInside  = family{"Temperature inside", "°C", 1}
-	famTempOutside = family{"Temperature outside", "°C", 2}
-	famTemp        = family{"Temperature", "°C", 3}
-	famHumidity    = family{"Humidity", "%", 4}
-	famPressure    = family{"Pressure", "hPa", 5}
-	famBattery     = family{"Battery", "V", 6}
-	famSignal      = family{"Signal", "dBm", 7}
-	famSound       = family{"Sound", "", 8}
-	famOther       = family{"Other", "", 9}
-)
+// OtherFamily holds what no family claims.
+const OtherFamily = "Other"
 
-// classify puts a field into a family by its name, following the patterns
-// of Kotori's Hiveeyes classifier (weight|wght|gewicht, temp|temperatur,
-// outside|out|air|außen|aussen, inside|brood|in) and of common firmware.
-func classify(field string) family {
-	f := strings.ToLower(field)
-	has := func(subs ...string) bool {
-		for _, s := range subs {
-			if strings.Contains(f, s) {
-				return true
-			}
-		}
-		return false
-	}
+func patternMatches(p, name string) bool {
 	switch {
-	case has("weight", "wght", "gewicht", "waage", "load_"), f == "w" || strings.HasPrefix(f, "weight_kg"):
-		if has("raw", "offset") {
-			return famOther
-		}
-		return famWeight
-	case has("temp", "temperatur") || f == "t" || strings.HasPrefix(f, "t_"):
-		switch {
-		case has("outside", "out", "air", "außen", "aussen", "ambient", "extern"):
-			return famTempOutside
-		case has("inside", "brood", "brut", "inner", "innen", "hive") || strings.HasPrefix(f, "t_i"):
-			return famTempInside
-		}
-		return famTemp
-	case has("hum", "feucht") || f == "h":
-		return famHumidity
-	case has("pressure", "baro", "druck") || f == "p":
-		return famPressure
-	case has("volt", "batt", "vcc", "power") || f == "bv":
-		fam := famBattery
-		if has("level", "percent", "pct") {
-			fam.Unit = "%"
-		}
-		return fam
-	case has("rssi", "signal", "snr", "csq", "wifi"):
-		fam := famSignal
-		if has("snr") {
-			fam.Unit = "dB"
-		}
-		if has("csq", "signal") && !has("rssi") {
-			fam.Unit = ""
-		}
-		return fam
-	case has("sound", "fft", "audio", "noise"):
-		return famSound
+	case strings.HasPrefix(p, "^"):
+		return strings.HasPrefix(name, p[1:])
+	case strings.HasPrefix(p, "="):
+		return name == p[1:]
 	}
-	return famOther
+	return strings.Contains(name, p)
+}
+
+func anyMatches(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if patternMatches(strings.ToLower(p), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// families classifies field names; the order of the rules is the order of
+// the families on a dashboard.
+type families struct {
+	rules []Family
+	order map[string]int
+}
+
+func newFamilies(rules []Family) *families {
+	f := &families{rules: rules, order: map[string]int{}}
+	for _, r := range rules {
+		if _, ok := f.order[r.Name]; !ok {
+			f.order[r.Name] = len(f.order)
+		}
+	}
+	f.order[OtherFamily] = len(f.order)
+	return f
+}
+
+// classify returns the family of a field: its name and unit.
+func (f *families) classify(field string) Family {
+	name := strings.ToLower(field)
+	for _, r := range f.rules {
+		if anyMatches(r.Match, name) && (len(r.Require) == 0 || anyMatches(r.Require, name)) && !anyMatches(r.Exclude, name) {
+			return r
+		}
+	}
+	return Family{Name: OtherFamily}
+}
+
+func (f *families) rank(name string) int { return f.order[name] }
+
+// isWeight reports whether a family is the one beekeeping views look for.
+func isWeight(fam Family) bool { return strings.EqualFold(fam.Name, "Weight") }
+
+// isOutsideTemperature: the temperature a hive's weight is read against.
+func isOutsideTemperature(fam Family) bool {
+	return strings.EqualFold(fam.Name, "Temperature outside")
 }
 
 // formatValue writes a number the short way a person reads it.
@@ -93,3 +96,7 @@ func formatValue(v float64) string {
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ".")
 }
+
+// FamilyOf returns the family that rules give a field (for tests and
+// tools; the UI keeps its classifier).
+func FamilyOf(rules []Family, field string) Family { return newFamilies(rules).classify(field) }

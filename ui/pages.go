@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"sort"
@@ -9,13 +10,14 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/apiary-hive/apiary/internal/timeparse"
 	"github.com/apiary-hive/apiary/store"
 )
 
 // page is what the layout needs.
 type page struct {
 	Title   string
-	Nav     string // "overview", "errors"
+	Nav     string // "overview", "errors", "status"
 	CSS     string
 	JS      []string
 	Version string
@@ -48,35 +50,48 @@ type valueCell struct {
 }
 
 type nodeCard struct {
-	Channel  store.Channel
-	URL      string
-	LastSeen string
-	Ago      string
-	Quiet    bool
-	Values   []valueCell
+	Channel   store.Channel
+	URL       string
+	LastSeen  string
+	Ago       string
+	Quiet     bool
+	Values    []valueCell
+	Sparkline string // ECharts option of the week's weight, or ""
 }
 
 type networkGroup struct {
 	Realm   string
 	Network string
+	URL     string
 	Nodes   []nodeCard
 }
 
-func nodeURL(ch store.Channel) string {
-	return "/d/" + url.PathEscape(ch.Realm) + "/" + url.PathEscape(ch.Network) + "/" +
-		url.PathEscape(ch.Gateway) + "/" + url.PathEscape(ch.Node)
+func pathOf(parts ...string) string {
+	s := ""
+	for _, p := range parts {
+		s += "/" + url.PathEscape(p)
+	}
+	return s
 }
 
+func nodeURL(ch store.Channel) string {
+	return "/d" + pathOf(ch.Realm, ch.Network, ch.Gateway, ch.Node)
+}
+
+func networkURL(realm, network string) string { return "/n" + pathOf(realm, network) }
+
 func exportURL(ch store.Channel, file string, q url.Values) string {
-	s := "/api/" + url.PathEscape(ch.Realm) + "/" + url.PathEscape(ch.Network) + "/" +
-		url.PathEscape(ch.Gateway) + "/" + url.PathEscape(ch.Node) + "/" + file
+	s := "/api" + pathOf(ch.Realm, ch.Network, ch.Gateway, ch.Node, file)
 	if len(q) > 0 {
 		s += "?" + q.Encode()
 	}
 	return s
 }
 
-func (u *UI) card(ci store.ChannelInfo) nodeCard {
+// card is a node as the overview shows it: latest values with units, last
+// seen, quiet when it has said nothing for a while, and (with sparkline) a
+// week of its weight.
+func (u *UI) card(ctx context.Context, ci store.ChannelInfo, sparkline bool) nodeCard {
 	now := u.now()
 	c := nodeCard{
 		Channel:  ci.Channel,
@@ -86,16 +101,29 @@ func (u *UI) card(ci store.ChannelInfo) nodeCard {
 		Quiet:    now.Sub(ci.Last) > u.opts.QuietAfter,
 	}
 	fields := append([]store.FieldInfo(nil), ci.Fields...)
-	sort.SliceStable(fields, func(i, j int) bool { return classify(fields[i].Name).order < classify(fields[j].Name).order })
+	sort.SliceStable(fields, func(i, j int) bool {
+		return u.fam.rank(u.fam.classify(fields[i].Name).Name) < u.fam.rank(u.fam.classify(fields[j].Name).Name)
+	})
 	for _, f := range fields {
 		v := valueCell{Name: f.Name}
 		if f.Kind == store.Text {
 			v.Value = f.LastText
 		} else {
 			v.Value = formatValue(f.LastValue)
-			v.Unit = classify(f.Name).Unit
+			v.Unit = u.fam.classify(f.Name).Unit
 		}
 		c.Values = append(c.Values, v)
+	}
+	if sparkline {
+		for _, f := range fields {
+			if f.Kind == store.Numeric && isWeight(u.fam.classify(f.Name)) {
+				bs, _, err := u.st.Downsample(ctx, ci.Channel, f.Name, now.Add(-7*24*time.Hour), now, 84)
+				if err == nil && len(bs) > 1 {
+					c.Sparkline = sparklineChart(bs)
+				}
+				break
+			}
+		}
 	}
 	return c
 }
@@ -121,17 +149,44 @@ func plural(n int, unit string) string {
 	return strconv.Itoa(n) + " " + unit + "s"
 }
 
-func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
+// groups sorts channels into realms and networks, as cards.
+func (u *UI) groups(ctx context.Context, chans []store.ChannelInfo, sparklines bool) []networkGroup {
 	var groups []networkGroup
-	for _, ci := range u.st.Channels() {
+	for _, ci := range chans {
 		n := len(groups)
 		if n == 0 || groups[n-1].Realm != ci.Channel.Realm || groups[n-1].Network != ci.Channel.Network {
-			groups = append(groups, networkGroup{Realm: ci.Channel.Realm, Network: ci.Channel.Network})
+			groups = append(groups, networkGroup{Realm: ci.Channel.Realm, Network: ci.Channel.Network,
+				URL: networkURL(ci.Channel.Realm, ci.Channel.Network)})
 			n++
 		}
-		groups[n-1].Nodes = append(groups[n-1].Nodes, u.card(ci))
+		groups[n-1].Nodes = append(groups[n-1].Nodes, u.card(ctx, ci, sparklines))
 	}
-	render(w, r, http.StatusOK, overviewPage(u.newPage("Apiary", "overview", false), groups))
+	return groups
+}
+
+func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
+	chans := u.st.Channels()
+	// Sparklines cost a query each: a large installation gets them on the
+	// network pages.
+	groups := u.groups(r.Context(), chans, len(chans) <= 60)
+	render(w, r, http.StatusOK, overviewPage(u.newPage("Apiary", "overview", true), groups))
+}
+
+// network is the dashboard of one network: a panel per node, as Kotori had.
+func (u *UI) network(w http.ResponseWriter, r *http.Request) {
+	realm, network := r.PathValue("realm"), r.PathValue("network")
+	var chans []store.ChannelInfo
+	for _, ci := range u.st.Channels() {
+		if ci.Channel.Realm == realm && ci.Channel.Network == network {
+			chans = append(chans, ci)
+		}
+	}
+	if len(chans) == 0 {
+		render(w, r, http.StatusNotFound, notFoundPage(u.newPage("Not found", "", false), "/"+realm+"/"+network))
+		return
+	}
+	groups := u.groups(r.Context(), chans, true)
+	render(w, r, http.StatusOK, networkPage(u.newPage(network+" · Apiary", "overview", true), groups[0]))
 }
 
 // rangePreset is a time range offered on the node dashboard.
@@ -147,6 +202,7 @@ var rangePresets = []rangePreset{
 	{"7d", "7 days", 7 * 24 * time.Hour},
 	{"30d", "30 days", 30 * 24 * time.Hour},
 	{"1y", "1 year", 365 * 24 * time.Hour},
+	{"all", "all", 0},
 }
 
 type rangeLink struct {
@@ -155,25 +211,64 @@ type rangeLink struct {
 	Active bool
 }
 
-type chartView struct {
-	Field  string
-	Family string
+// familyView is one family's chart on the node dashboard.
+type familyView struct {
+	Name   string
 	Unit   string
-	Latest string
-	Option string // ECharts option as JSON
-	Points int
+	Fields []valueCell // the fields and their latest values
+	Option string      // ECharts option as JSON
+	Points int         // the most points of one series
 }
 
 type nodeView struct {
 	Card       nodeCard
 	Ranges     []rangeLink
-	From, To   string
-	Charts     []chartView
+	From, To   string // as shown
+	FromInput  string // for the custom range form (datetime-local)
+	ToInput    string
+	Families   []familyView
 	Texts      []valueCell
 	Events     []store.Event
+	Swarms     []swarm
+	DailyOpt   string // daily weight change, or ""
+	WeightTemp string // weight against outside temperature, or ""
 	ExportCSV  string
 	ExportJSON string
 	Zone       *time.Location
+}
+
+// timeRange reads ?range= or ?from=&to= (datetime-local or anything the
+// export API reads, in the appliance's zone). live is whether the range
+// ends now, so that the page follows new readings.
+func (u *UI) timeRange(r *http.Request, first time.Time) (from, to time.Time, key string, live bool) {
+	q := r.URL.Query()
+	now := u.now()
+	if f, t := q.Get("from"), q.Get("to"); f != "" || t != "" {
+		from, errF := timeparse.Bound(f, now, u.opts.Zone, false)
+		to, errT := timeparse.Bound(t, now, u.opts.Zone, true)
+		if t == "" || errT != nil {
+			to = now
+		}
+		if f == "" || errF != nil || !from.Before(to) {
+			from = to.Add(-24 * time.Hour)
+		}
+		return from, to, "", t == "" || now.Sub(to) < time.Minute
+	}
+	key = q.Get("range")
+	preset := rangePresets[1]
+	for _, p := range rangePresets {
+		if p.Key == key {
+			preset = p
+		}
+	}
+	from = now.Add(-preset.Span)
+	if preset.Span == 0 {
+		from = first
+		if !from.Before(now) {
+			from = now.Add(-time.Hour)
+		}
+	}
+	return from, now, preset.Key, true
 }
 
 func (u *UI) node(w http.ResponseWriter, r *http.Request) {
@@ -183,48 +278,107 @@ func (u *UI) node(w http.ResponseWriter, r *http.Request) {
 		render(w, r, http.StatusNotFound, notFoundPage(u.newPage("Not found", "", false), ch.Path()))
 		return
 	}
-	key := r.URL.Query().Get("range")
-	preset := rangePresets[1]
+	ctx := r.Context()
+	from, to, key, live := u.timeRange(r, ci.First)
+	v := nodeView{Card: u.card(ctx, ci, false), Zone: u.opts.Zone,
+		From: from.In(u.opts.Zone).Format("2006-01-02 15:04"), To: to.In(u.opts.Zone).Format("2006-01-02 15:04"),
+		FromInput: from.In(u.opts.Zone).Format("2006-01-02T15:04"), ToInput: to.In(u.opts.Zone).Format("2006-01-02T15:04")}
 	for _, p := range rangePresets {
-		if p.Key == key {
-			preset = p
-		}
+		v.Ranges = append(v.Ranges, rangeLink{Label: p.Label, URL: v.Card.URL + "?range=" + p.Key, Active: p.Key == key})
 	}
-	to := u.now()
-	from := to.Add(-preset.Span)
-	v := nodeView{Card: u.card(ci), Zone: u.opts.Zone,
-		From: from.In(u.opts.Zone).Format("2006-01-02 15:04"), To: to.In(u.opts.Zone).Format("2006-01-02 15:04")}
-	for _, p := range rangePresets {
-		v.Ranges = append(v.Ranges, rangeLink{Label: p.Label, URL: v.Card.URL + "?range=" + p.Key, Active: p.Key == preset.Key})
-	}
-	events, err := u.st.Events(r.Context(), ch, from, to)
+	events, err := u.st.Events(ctx, ch, from, to)
 	if err != nil {
 		u.log.Warn("dashboard: events", "channel", ch.String(), "err", err)
 	}
 	v.Events = events
+
+	// Fields into families, in the families' order.
+	byFamily := map[string][]store.FieldInfo{}
+	famOf := map[string]Family{}
 	for _, f := range ci.Fields {
 		if f.Kind == store.Text {
 			v.Texts = append(v.Texts, valueCell{Name: f.Name, Value: f.LastText})
 			continue
 		}
-		buckets, width, err := u.st.Downsample(r.Context(), ch, f.Name, from, to, u.opts.MaxChartPoints)
-		if err != nil {
-			http.Error(w, "query failed: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		fam := classify(f.Name)
-		v.Charts = append(v.Charts, chartView{
-			Field: f.Name, Family: fam.Name, Unit: fam.Unit, Latest: formatValue(f.LastValue),
-			Option: chartOption(f.Name, fam.Unit, buckets, width, events, from, to), Points: len(buckets),
-		})
+		fam := u.fam.classify(f.Name)
+		byFamily[fam.Name] = append(byFamily[fam.Name], f)
+		famOf[fam.Name] = fam
 	}
-	sort.SliceStable(v.Charts, func(i, j int) bool {
-		return classify(v.Charts[i].Field).order < classify(v.Charts[j].Field).order
-	})
+	names := make([]string, 0, len(byFamily))
+	for n := range byFamily {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return u.fam.rank(names[i]) < u.fam.rank(names[j]) })
+
+	var weight, outside *seriesData
+	for _, name := range names {
+		fam := famOf[name]
+		fv := familyView{Name: name, Unit: fam.Unit}
+		var series []seriesData
+		var width time.Duration
+		var swarms []swarm
+		for _, f := range byFamily[name] {
+			buckets, bw, err := u.st.Downsample(ctx, ch, f.Name, from, to, u.opts.MaxChartPoints)
+			if err != nil {
+				http.Error(w, "query failed: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+			width = bw
+			series = append(series, seriesData{Name: f.Name, Buckets: buckets})
+			fv.Fields = append(fv.Fields, valueCell{Name: f.Name, Value: formatValue(f.LastValue), Unit: fam.Unit})
+			fv.Points = max(fv.Points, len(buckets))
+		}
+		if isWeight(fam) && len(series) > 0 {
+			weight = &series[0]
+			swarms = u.swarms(ctx, ch, series[0].Name, from, to)
+			v.Swarms = swarms
+		}
+		if isOutsideTemperature(fam) && len(series) > 0 {
+			outside = &series[0]
+		}
+		fv.Option = familyChart(fam.Unit, series, width, events, swarms, from, to)
+		v.Families = append(v.Families, fv)
+	}
+	if weight != nil {
+		v.DailyOpt = u.dailyChange(ctx, ch, weight.Name, from, to)
+		if outside != nil {
+			v.WeightTemp = weightTempChart(*weight, *outside, from, to)
+		}
+	}
 	q := url.Values{"from": {from.UTC().Format(time.RFC3339)}, "to": {to.UTC().Format(time.RFC3339)}}
 	v.ExportCSV = exportURL(ch, "data.csv", q)
 	v.ExportJSON = exportURL(ch, "data.json", q)
-	render(w, r, http.StatusOK, nodePage(u.newPage(ch.Node+" · "+ch.Gateway+" · Apiary", "", true), v))
+	p := u.newPage(ch.Node+" · "+ch.Gateway+" · Apiary", "", true)
+	p.Live = live
+	render(w, r, http.StatusOK, nodePage(p, v))
+}
+
+// swarms looks for swarms in the raw weight points of the range (at most
+// the last 60 days of it: older swarms are history the rollups keep).
+func (u *UI) swarms(ctx context.Context, ch store.Channel, field string, from, to time.Time) []swarm {
+	if to.Sub(from) > 60*24*time.Hour {
+		from = to.Add(-60 * 24 * time.Hour)
+	}
+	pts, err := u.st.Points(ctx, ch, field, from, to)
+	if err != nil {
+		return nil
+	}
+	return detectSwarms(pts)
+}
+
+// dailyChange charts the weight change per day over the range (at least
+// two weeks, so that a day's chart still shows the trend).
+func (u *UI) dailyChange(ctx context.Context, ch store.Channel, field string, from, to time.Time) string {
+	if to.Sub(from) < 14*24*time.Hour {
+		from = to.Add(-14 * 24 * time.Hour)
+	}
+	start := localMidnight(from, u.opts.Zone).Add(-24 * time.Hour)
+	days := int(to.Sub(start)/(24*time.Hour)) + 1
+	bs, _, err := u.st.Downsample(ctx, ch, field, start, start.Add(time.Duration(days)*24*time.Hour), days)
+	if err != nil || len(bs) < 2 {
+		return ""
+	}
+	return dailyChangeChart(dailyChanges(bs), start.Add(24*time.Hour), to)
 }
 
 type errorsView struct {

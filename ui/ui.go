@@ -28,6 +28,7 @@ type Store interface {
 	Events(ctx context.Context, ch store.Channel, from, to time.Time) ([]store.Event, error)
 	Errors(f store.ErrorFilter) []store.ErrorEntry
 	Stats() store.Stats
+	FreeDiskBytes() uint64
 }
 
 // Options configure the UI.
@@ -49,6 +50,8 @@ type Options struct {
 	QuietAfter time.Duration
 	// MaxChartPoints bounds the points of one chart series (default 1500).
 	MaxChartPoints int
+	// Families group a node's fields into charts (from the configuration).
+	Families []Family
 }
 
 // UI serves the pages and the read API.
@@ -58,6 +61,8 @@ type UI struct {
 	log    *slog.Logger
 	assets *assets
 	mux    *http.ServeMux
+	fam    *families
+	rate   rateSampler
 }
 
 // New returns the UI.
@@ -83,7 +88,7 @@ func New(opts Options) *UI {
 	if opts.MaxChartPoints <= 0 {
 		opts.MaxChartPoints = 1500
 	}
-	u := &UI{opts: opts, st: opts.Store, log: opts.Logger, assets: newAssets(), mux: http.NewServeMux()}
+	u := &UI{opts: opts, st: opts.Store, log: opts.Logger, assets: newAssets(), mux: http.NewServeMux(), fam: newFamilies(opts.Families)}
 	u.routes()
 	return u
 }
@@ -91,8 +96,10 @@ func New(opts Options) *UI {
 func (u *UI) routes() {
 	m := u.mux
 	m.HandleFunc("GET /{$}", u.overview)
+	m.HandleFunc("GET /n/{realm}/{network}", u.network)
 	m.HandleFunc("GET /d/{realm}/{network}/{gateway}/{node}", u.node)
 	m.HandleFunc("GET /errors", u.errorsPage)
+	m.HandleFunc("GET /status", u.statusPage)
 	m.HandleFunc("GET /static/{name}", u.assets.serve)
 	m.HandleFunc("GET /api/channels", u.apiChannels)
 	m.HandleFunc("GET /api/errors", u.apiErrors)

@@ -26,7 +26,7 @@ import (
 
 func main() {
 	out := flag.String("out", "docs", "directory for the PNG files")
-	days := flag.Int("days", 30, "days of 5-minute data")
+	days := flag.Int("days", 45, "days of 5-minute data")
 	hives := flag.Int("hives", 3, "hives")
 	flag.Parse()
 	if err := run(*out, *days, *hives); err != nil {
@@ -94,6 +94,7 @@ func run(out string, days, hives int) error {
 		{"dashboard-1280.png", "/d/hiveeyes/demo/waldrand/hive-01?range=30d", "1280,2200"},
 		{"dashboard-360.png", "/d/hiveeyes/demo/waldrand/hive-01?range=7d", "360,2400"},
 		{"errors.png", "/errors", "1280,700"},
+		{"status.png", "/status", "1280,700"},
 	}
 	for _, s := range shots {
 		file := filepath.Join(out, s.file)
