@@ -169,22 +169,9 @@ func (c *codec) decodeChunk(raw []byte, want map[uint32]bool, fn func(series uin
 	}
 	code := int(r.byte()) % len(unitCodes)
 	unit := unitCodes[code]
-	times := make([]int64, 0, n)
-	var prev, prevDelta int64
-	for i := 0; i < n && r.err == nil; i++ {
-		var t int64
-		switch i {
-		case 0:
-			t = r.varint()
-		case 1:
-			prevDelta = r.varint()
-			t = prev + prevDelta
-		default:
-			prevDelta += r.varint()
-			t = prev + prevDelta
-		}
-		prev = t
-		times = append(times, t*unit)
+	times := readInts(&r, n, true)
+	for i := range times {
+		times[i] *= unit
 	}
 	cols := r.uvarint()
 	for i := uint64(0); i < cols && r.err == nil; i++ {

@@ -234,26 +234,35 @@ func appendInts(b []byte, ms []int64, dod bool) []byte {
 	return b
 }
 
+// readInts reads n integers as appendInts wrote them.
+func readInts(r *reader, n int, dod bool) []int64 {
+	out := make([]int64, 0, min(n, len(r.b)))
+	var prev, prevDelta int64
+	for i := 0; i < n && r.err == nil; i++ {
+		var m int64
+		switch {
+		case i == 0:
+			m = r.varint()
+		case !dod || i == 1:
+			prevDelta = r.varint()
+			m = prev + prevDelta
+		default:
+			prevDelta += r.varint()
+			m = prev + prevDelta
+		}
+		prev = m
+		out = append(out, m)
+	}
+	return out
+}
+
 func readNumbers(r *reader, n int) []float64 {
 	kind := r.byte()
-	out := make([]float64, 0, n)
+	out := make([]float64, 0, min(n, len(r.b)))
 	switch kind {
 	case colDelta, colDoD:
 		e := int(r.byte()) % len(pow10)
-		var prev, prevDelta int64
-		for i := 0; i < n && r.err == nil; i++ {
-			var m int64
-			switch {
-			case i == 0:
-				m = r.varint()
-			case kind == colDelta || i == 1:
-				prevDelta = r.varint()
-				m = prev + prevDelta
-			default:
-				prevDelta += r.varint()
-				m = prev + prevDelta
-			}
-			prev = m
+		for _, m := range readInts(r, n, kind == colDoD) {
 			out = append(out, fromMantissa(m, e))
 		}
 	case colFloat:

@@ -120,16 +120,7 @@ func (c *codec) decodeRollup(raw []byte, r resolution, start time.Time, want map
 				idx = append(idx, j)
 			}
 		}
-		counts := make([]int64, len(idx))
-		var prev int64
-		for j := range counts {
-			if j == 0 {
-				prev = rd.varint()
-			} else {
-				prev += rd.varint()
-			}
-			counts[j] = prev
-		}
+		counts := readInts(&rd, len(idx), false)
 		var cols [5][]float64
 		for k := range cols {
 			cols[k] = readNumbers(&rd, len(idx))

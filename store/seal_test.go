@@ -196,3 +196,23 @@ func mustChan(t *testing.T, s *Store) uint32 {
 	}
 	return id
 }
+
+// FuzzDecoders: corrupt records, chunks and rollup blocks are errors,
+// never panics.
+func FuzzDecoders(f *testing.F) {
+	var c codec
+	h := hourData{}
+	h.put(1, 1e9, cell{num: 42.17})
+	h.put(2, 2e9, cell{text: "ok", isText: true})
+	chunk, _ := c.decompress(c.encodeChunk(h))
+	f.Add(appendRecord(nil, []recordValue{{series: 3, num: 1.5}, {series: 4, text: "x", isText: true}}))
+	f.Add(chunk)
+	blk := rollupBlock{1: {0: {Min: 1, Max: 2, Sum: 3, Count: 2, First: 1, Last: 2}}}
+	rollup, _ := c.decompress(c.encodeRollup(blk, resHour))
+	f.Add(rollup)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		decodeRecord(b, func(recordValue) {})
+		c.decodeChunk(c.compress(b), nil, func(uint32, int64, cell) {})
+		c.decodeRollup(c.compress(b), resHour, time.Unix(0, 0), nil)
+	})
+}

@@ -110,11 +110,8 @@ Flags of import:
 // loadConfig parses the flags of serve and config: the file first, then
 // the flags that were given on top.
 func loadConfig(cmd string, args []string, stderr io.Writer) (appliance.Config, int) {
-	fs := flag.NewFlagSet("apiary "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { usage(stderr) }
-	file := fs.String("config", "", "configuration file (TOML)")
-	data := fs.String("data", "", "data directory")
+	fs := newFlagSet("apiary "+cmd, stderr)
+	load := dataFlags(fs)
 	httpAddr := fs.String("http", "", "web listen address")
 	mqttAddr := fs.String("mqtt", "", `embedded MQTT broker listen address; "" turns it off`)
 	broker := fs.String("mqtt-broker", "", "external MQTT broker URL")
@@ -128,15 +125,13 @@ func loadConfig(cmd string, args []string, stderr io.Writer) (appliance.Config, 
 		fmt.Fprintf(stderr, "apiary %s: unexpected argument %q\n", cmd, fs.Arg(0))
 		return appliance.Config{}, exitUsage
 	}
-	cfg, err := appliance.LoadConfig(*file)
+	cfg, err := load()
 	if err != nil {
 		fmt.Fprintln(stderr, "apiary:", err)
 		return cfg, exitUsage
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "data":
-			cfg.DataDir = *data
 		case "http":
 			cfg.HTTP.Listen = *httpAddr
 		case "mqtt":
@@ -152,12 +147,31 @@ func loadConfig(cmd string, args []string, stderr io.Writer) (appliance.Config, 
 	return cfg, 0
 }
 
-func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("apiary import", flag.ContinueOnError)
+// newFlagSet is a command's flag set: errors and usage to stderr.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { usage(stderr) }
+	return fs
+}
+
+// dataFlags adds --config and --data to fs; the function it returns loads
+// the configuration they name.
+func dataFlags(fs *flag.FlagSet) func() (appliance.Config, error) {
 	file := fs.String("config", "", "configuration file (TOML)")
 	data := fs.String("data", "", "data directory")
+	return func() (appliance.Config, error) {
+		cfg, err := appliance.LoadConfig(*file)
+		if err == nil && *data != "" {
+			cfg.DataDir = *data
+		}
+		return cfg, err
+	}
+}
+
+func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("apiary import", stderr)
+	load := dataFlags(fs)
 	channel := fs.String("channel", "", "realm/network/gateway/node")
 	format := fs.String("format", "auto", "auto, lineproto or csv")
 	precision := fs.String("precision", "ns", "timestamp unit of line protocol")
@@ -174,13 +188,10 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "apiary import: unknown format %q (auto, lineproto or csv)\n", *format)
 		return exitUsage
 	}
-	cfg, err := appliance.LoadConfig(*file)
+	cfg, err := load()
 	if err != nil {
 		fmt.Fprintln(stderr, "apiary:", err)
 		return exitUsage
-	}
-	if *data != "" {
-		cfg.DataDir = *data
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -194,11 +205,8 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func backupCmd(cmd string, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("apiary "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { usage(stderr) }
-	file := fs.String("config", "", "configuration file (TOML)")
-	data := fs.String("data", "", "data directory")
+	fs := newFlagSet("apiary "+cmd, stderr)
+	load := dataFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -206,13 +214,10 @@ func backupCmd(cmd string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "apiary %s: want one PATH\n", cmd)
 		return exitUsage
 	}
-	cfg, err := appliance.LoadConfig(*file)
+	cfg, err := load()
 	if err != nil {
 		fmt.Fprintln(stderr, "apiary:", err)
 		return exitUsage
-	}
-	if *data != "" {
-		cfg.DataDir = *data
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	path := fs.Arg(0)
