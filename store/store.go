@@ -288,7 +288,14 @@ func (s *Store) Close() error {
 		s.closed.Store(true)
 		close(s.stop)
 		s.bg.Wait()
-		sealErr := s.sealBefore(context.Background(), s.opts.Now().Add(-sealGrace))
+		// Seal what is due, for at most a few seconds: records are durable
+		// as they are, and a stop must not wait for a backlog of hours.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		sealErr := s.sealBefore(ctx, s.opts.Now().Add(-sealGrace))
+		cancel()
+		if errors.Is(sealErr, context.DeadlineExceeded) {
+			sealErr = nil
+		}
 		s.sealMu.Lock()
 		s.closedDB.Store(true)
 		s.sealMu.Unlock()
