@@ -569,6 +569,14 @@ func (s *Store) scanChannel(ctx context.Context, chanID uint32, want map[uint32]
 // rollups for wide buckets, hourly rollups, or the points themselves, and
 // the points of hours not sealed yet. The width is returned.
 func (s *Store) Downsample(ctx context.Context, ch Channel, field string, from, to time.Time, maxPoints int) ([]Bucket, time.Duration, error) {
+	out, width, err := s.DownsampleFields(ctx, ch, []string{field}, from, to, maxPoints)
+	return out[field], width, err
+}
+
+// DownsampleFields is Downsample for several numeric fields of a channel:
+// each chunk and rollup block is read once for all of them, which is what
+// a dashboard wants. Fields the channel does not have are left out.
+func (s *Store) DownsampleFields(ctx context.Context, ch Channel, fields []string, from, to time.Time, maxPoints int) (map[string][]Bucket, time.Duration, error) {
 	if maxPoints < 1 {
 		maxPoints = 1
 	}
@@ -579,29 +587,41 @@ func (s *Store) Downsample(ctx context.Context, ch Channel, field string, from, 
 	if s.closed.Load() {
 		return nil, width, ErrClosed
 	}
+	out := map[string][]Bucket{}
 	chanID, ok := s.cat.channelID(ch)
-	id, ok2 := s.cat.seriesID(ch, field, Numeric)
-	if !ok || !ok2 || to.Before(from) {
-		return nil, width, nil
+	if !ok || to.Before(from) {
+		return out, width, nil
 	}
-	var in []Bucket
-	var err error
-	switch {
-	case width >= resHour.width:
-		in, err = s.rolledUp(ctx, chanID, id, from, to, width >= resDay.width)
-	default:
-		var pts []Point
-		pts, err = s.Points(ctx, ch, field, from, to)
-		for _, p := range pts {
-			in = append(in, Bucket{Start: p.Time, Min: p.Value, Max: p.Value, Sum: p.Value, Count: 1, First: p.Value, Last: p.Value})
+	want := map[uint32]bool{}
+	names := map[uint32]string{}
+	for _, f := range fields {
+		if id, ok := s.cat.seriesID(ch, f, Numeric); ok {
+			want[id], names[id] = true, f
 		}
+	}
+	if len(want) == 0 {
+		return out, width, nil
+	}
+	var in map[uint32][]Bucket
+	var err error
+	if width >= resHour.width {
+		in, err = s.rolledUp(ctx, chanID, want, from, to, width >= resDay.width)
+	} else {
+		in, err = s.pointBuckets(ctx, chanID, want, from, to)
 	}
 	if err != nil {
 		return nil, width, err
 	}
-	// Regroup into buckets of the chosen width, aligned on "from".
-	var out []Bucket
-	var group []Bucket
+	for id, bs := range in {
+		out[names[id]] = regroup(bs, from, to, width)
+	}
+	return out, width, nil
+}
+
+// regroup merges buckets (sorted by start) into buckets of width aligned on
+// from.
+func regroup(in []Bucket, from, to time.Time, width time.Duration) []Bucket {
+	var out, group []Bucket
 	var groupStart time.Time
 	for _, b := range in {
 		if b.Start.Before(from) || b.Start.After(to) {
@@ -618,54 +638,109 @@ func (s *Store) Downsample(ctx context.Context, ch Channel, field string, from, 
 	if len(group) > 0 {
 		out = append(out, mergeBuckets(groupStart, group))
 	}
-	return out, width, nil
+	return out
 }
 
-// rolledUp returns hourly (or daily) buckets of one series: from the
+// pointBuckets reads the points of the wanted series, each as a bucket of
+// one.
+func (s *Store) pointBuckets(ctx context.Context, chanID uint32, want map[uint32]bool, from, to time.Time) (map[uint32][]Bucket, error) {
+	pts := map[uint32][]Point{}
+	err := s.scanChannel(ctx, chanID, want, from, to, func(id uint32, t int64, c cell) {
+		if !c.isText {
+			pts[id] = append(pts[id], Point{timeOf(t), c.num})
+		}
+	})
+	out := map[uint32][]Bucket{}
+	for id, ps := range pts {
+		ps = dedupe(ps, func(p Point) time.Time { return p.Time })
+		bs := make([]Bucket, len(ps))
+		for i, p := range ps {
+			bs[i] = Bucket{Start: p.Time, Min: p.Value, Max: p.Value, Sum: p.Value, Count: 1, First: p.Value, Last: p.Value}
+		}
+		out[id] = bs
+	}
+	return out, err
+}
+
+// rolledUp returns hourly (or daily) buckets of the wanted series: from the
 // rollups of sealed hours, and computed from the points of unsealed ones.
-func (s *Store) rolledUp(ctx context.Context, chanID, id uint32, from, to time.Time, daily bool) ([]Bucket, error) {
-	want := map[uint32]bool{id: true}
+func (s *Store) rolledUp(ctx context.Context, chanID uint32, want map[uint32]bool, from, to time.Time, daily bool) (map[uint32][]Bucket, error) {
 	dirty := s.dirtyHours(chanID, hourOf(from), to)
 	dirtyDay := map[time.Time]bool{}
 	for h := range dirty {
 		dirtyDay[dayOf(h)] = true
 	}
-	var out []Bucket
+	out := map[uint32][]Bucket{}
 	if daily {
 		days, err := s.readRollups(chanID, resDay, dayOf(from), to, want)
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range days[id] {
-			if !dirtyDay[b.Start] {
-				out = append(out, b)
+		for id, bs := range days {
+			for _, b := range bs {
+				if !dirtyDay[b.Start] {
+					out[id] = append(out[id], b)
+				}
 			}
 		}
 	}
-	hours, err := s.readRollups(chanID, resHour, hourOf(from), to, want)
-	if err != nil {
-		return nil, err
-	}
-	for _, b := range hours[id] {
-		if dirty[b.Start] || (daily && !dirtyDay[dayOf(b.Start)]) {
-			continue
+	// Hourly rollups: for everything, or for the days with unsealed hours.
+	hourFrom := hourOf(from)
+	if daily {
+		if len(dirtyDay) == 0 {
+			hourFrom = to.Add(time.Hour) // none needed
+		} else {
+			first := to
+			for d := range dirtyDay {
+				if d.Before(first) {
+					first = d
+				}
+			}
+			hourFrom = maxTime(first, hourFrom)
 		}
-		out = append(out, b)
 	}
-	for h := range dirty {
-		var pts []Point
-		err := s.scanChannel(ctx, chanID, want, h, h.Add(time.Hour-1), func(_ uint32, t int64, c cell) {
-			pts = append(pts, Point{timeOf(t), c.num})
-		})
+	if !hourFrom.After(to) {
+		hours, err := s.readRollups(chanID, resHour, hourFrom, to, want)
 		if err != nil {
 			return nil, err
 		}
-		if pts = dedupe(pts, func(p Point) time.Time { return p.Time }); len(pts) > 0 {
-			out = append(out, bucketOf(h, pts))
+		for id, bs := range hours {
+			for _, b := range bs {
+				if dirty[b.Start] || (daily && !dirtyDay[dayOf(b.Start)]) {
+					continue
+				}
+				out[id] = append(out[id], b)
+			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	for h := range dirty {
+		pts, err := s.pointBuckets(ctx, chanID, want, h, h.Add(time.Hour-1))
+		if err != nil {
+			return nil, err
+		}
+		for id, bs := range pts {
+			if len(bs) == 0 {
+				continue
+			}
+			ps := make([]Point, len(bs))
+			for i, b := range bs {
+				ps[i] = Point{b.Start, b.First}
+			}
+			out[id] = append(out[id], bucketOf(h, ps))
+		}
+	}
+	for id := range out {
+		bs := out[id]
+		sort.Slice(bs, func(i, j int) bool { return bs[i].Start.Before(bs[j].Start) })
+	}
 	return out, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // readRollups returns the buckets of the wanted series in [from, to].
