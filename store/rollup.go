@@ -52,40 +52,54 @@ func rollupKey(chanID uint32, r resolution, blockStart time.Time) []byte {
 	return k
 }
 
-// rollupBlock is series -> slot -> bucket.
-type rollupBlock map[uint32]map[int]Bucket
+// rollupBlock is series -> the block's slots, in order; a slot whose
+// Count is zero is empty (every real bucket holds at least one point).
+type rollupBlock map[uint32][]Bucket
+
+// slots returns the series' slots, made on first use.
+func (blk rollupBlock) slots(series uint32, r resolution) []Bucket {
+	sl := blk[series]
+	if sl == nil {
+		sl = make([]Bucket, r.slots)
+		blk[series] = sl
+	}
+	return sl
+}
 
 const rollupVersion = 1
 
 func (c *codec) encodeRollup(blk rollupBlock, r resolution) []byte {
 	series := make([]uint32, 0, len(blk))
 	for s, slots := range blk {
-		if len(slots) > 0 {
-			series = append(series, s)
+		for _, bk := range slots {
+			if bk.Count > 0 {
+				series = append(series, s)
+				break
+			}
 		}
 	}
 	sort.Slice(series, func(i, j int) bool { return series[i] < series[j] })
 	b := []byte{rollupVersion}
 	b = binary.AppendUvarint(b, uint64(len(series)))
+	counts := make([]int64, 0, r.slots)
+	cols := [5][]float64{}
 	for _, s := range series {
-		slots := blk[s]
 		occupied := newBitmap(r.slots)
-		idx := make([]int, 0, len(slots))
-		for i := range slots {
-			if i >= 0 && i < r.slots {
-				occupied.set(i)
-				idx = append(idx, i)
-			}
+		counts = counts[:0]
+		for k := range cols {
+			cols[k] = cols[k][:0]
 		}
-		sort.Ints(idx)
-		counts := make([]int64, len(idx))
-		cols := [5][]float64{}
-		for j, i := range idx {
-			bk := slots[i]
-			counts[j] = bk.Count
-			for k, v := range []float64{bk.Min, bk.Max, bk.Sum, bk.First, bk.Last} {
-				cols[k] = append(cols[k], v)
+		for i, bk := range blk[s] {
+			if bk.Count <= 0 || i >= r.slots {
+				continue
 			}
+			occupied.set(i)
+			counts = append(counts, bk.Count)
+			cols[0] = append(cols[0], bk.Min)
+			cols[1] = append(cols[1], bk.Max)
+			cols[2] = append(cols[2], bk.Sum)
+			cols[3] = append(cols[3], bk.First)
+			cols[4] = append(cols[4], bk.Last)
 		}
 		b = binary.AppendUvarint(b, uint64(s))
 		b = append(b, occupied...)
@@ -97,6 +111,8 @@ func (c *codec) encodeRollup(blk rollupBlock, r resolution) []byte {
 	return c.compress(b)
 }
 
+// decodeRollup reads a block that starts at start, keeping only the
+// wanted series (all when want is nil).
 func (c *codec) decodeRollup(raw []byte, r resolution, start time.Time, want map[uint32]bool) (rollupBlock, error) {
 	b, err := c.decompress(raw)
 	if err != nil {
@@ -108,13 +124,14 @@ func (c *codec) decodeRollup(raw []byte, r resolution, start time.Time, want map
 	}
 	blk := rollupBlock{}
 	n := rd.uvarint()
+	idx := make([]int, 0, r.slots)
 	for i := uint64(0); i < n && rd.err == nil; i++ {
 		s := uint32(rd.uvarint())
 		occupied := bitmap(rd.bytes((r.slots + 7) / 8))
 		if rd.err != nil {
 			break
 		}
-		var idx []int
+		idx = idx[:0]
 		for j := 0; j < r.slots; j++ {
 			if occupied.has(j) {
 				idx = append(idx, j)
@@ -131,10 +148,13 @@ func (c *codec) decodeRollup(raw []byte, r resolution, start time.Time, want map
 		if want != nil && !want[s] {
 			continue
 		}
-		slots := make(map[int]Bucket, len(idx))
+		if len(counts) < len(idx) || len(cols[4]) < len(idx) {
+			return nil, errShort
+		}
+		slots := make([]Bucket, r.slots)
 		for j, i := range idx {
-			if j >= len(cols[4]) {
-				return nil, errShort
+			if counts[j] <= 0 {
+				return nil, fmt.Errorf("store: rollup bucket with count %d", counts[j])
 			}
 			slots[i] = Bucket{
 				Start: start.Add(time.Duration(i) * r.width),

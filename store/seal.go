@@ -89,43 +89,129 @@ func (s *Store) Seal(ctx context.Context) error {
 }
 
 func (s *Store) sealBefore(ctx context.Context, cutoff time.Time) error {
-	for _, h := range s.dueHours(cutoff) {
+	due := s.dueHours(cutoff)
+	// Seal a channel's hours of one day together: its hourly and daily
+	// rollup blocks are then read and written once, not once an hour,
+	// which is most of the cost of sealing a backlog or an import.
+	sort.SliceStable(due, func(i, j int) bool { return due[i].chanID < due[j].chanID })
+	for len(due) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := s.seal(h); err != nil {
+		n := 1
+		for n < len(due) && due[n].chanID == due[0].chanID && dayOf(due[n].hour).Equal(dayOf(due[0].hour)) {
+			n++
+		}
+		hours := make([]time.Time, n)
+		for i := range n {
+			hours[i] = due[i].hour
+		}
+		if err := s.sealDay(due[0].chanID, hours); err != nil {
 			return err
 		}
+		due = due[n:]
 	}
 	return nil
 }
 
-// seal turns one hour of a channel's records (and the chunk sealed before,
-// if late data came) into one chunk, and updates that hour's and day's
-// rollups and the series summaries, in one atomic batch. Writes wait while
-// it runs, so that no record arrives between reading the hour and deleting
-// its records.
-func (s *Store) seal(h chanHour) error {
+// sealBatchCells bounds the values a seal batch holds before it is
+// committed, so that sealing a day of one-second data does not hold it
+// all in memory.
+const sealBatchCells = 1 << 18
+
+// sealDay turns hours of one day of a channel (each with its records and
+// the chunk sealed before, if late data came) into one chunk an hour, and
+// updates their hourly and daily rollups and the series summaries, in
+// atomic batches: the records of an hour are deleted in the batch that
+// writes its chunk. Writes wait while it runs, so that no record arrives
+// between reading an hour and deleting its records.
+func (s *Store) sealDay(chanID uint32, hours []time.Time) error {
 	s.sealMu.Lock()
 	defer s.sealMu.Unlock()
 	if s.closedDB.Load() {
 		return ErrClosed
 	}
+	day := dayOf(hours[0])
+	hourBlock, err := s.loadRollup(chanID, resHour, day)
+	if err != nil {
+		return err
+	}
+	dayBlock, err := s.loadRollup(chanID, resDay, day)
+	if err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
+	defer func() { b.Close() }()
+	var pending []time.Time
+	cells, changed := 0, false
+	flush := func() error {
+		if changed {
+			s.putRollups(b, chanID, day, hourBlock, dayBlock)
+		}
+		// The records stay until this batch is applied, so no sync is
+		// needed for safety; the next commit's sync makes it durable.
+		if err := b.Commit(pebble.NoSync); err != nil {
+			return fmt.Errorf("store: seal channel %d on %s: %w", chanID, day.Format(time.DateOnly), err)
+		}
+		s.dirtyMu.Lock()
+		for _, h := range pending {
+			delete(s.dirty[chanID], h)
+		}
+		if len(s.dirty[chanID]) == 0 {
+			delete(s.dirty, chanID)
+		}
+		s.dirtyMu.Unlock()
+		b.Close()
+		b = s.db.NewBatch()
+		pending, cells, changed = pending[:0], 0, false
+		return nil
+	}
+	for _, h := range hours {
+		data, err := s.readHour(chanID, h)
+		if err != nil {
+			return err
+		}
+		if len(data) > 0 {
+			_ = b.Set(pointKey(prefixChunk, chanID, h), s.codec.encodeChunk(data), nil)
+			hourRollup(hourBlock, h, data)
+			s.updateSummaries(b, data)
+			changed = true
+		}
+		lower, upper := rangeBounds(prefixRecent, chanID, h, h.Add(time.Hour-1))
+		_ = b.DeleteRange(lower, upper, nil)
+		pending = append(pending, h)
+		for _, vals := range data {
+			cells += len(vals)
+		}
+		if cells >= sealBatchCells {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(pending) > 0 {
+		return flush()
+	}
+	return nil
+}
+
+// readHour reads an hour of a channel: the chunk sealed before, if any,
+// overlaid with the hour's records.
+func (s *Store) readHour(chanID uint32, h time.Time) (hourData, error) {
 	data := hourData{}
-	chunkKey := pointKey(prefixChunk, h.chanID, h.hour)
-	if v, closer, err := s.db.Get(chunkKey); err == nil {
+	if v, closer, err := s.db.Get(pointKey(prefixChunk, chanID, h)); err == nil {
 		err = s.codec.decodeChunk(v, nil, data.put)
 		closer.Close()
 		if err != nil {
-			return fmt.Errorf("store: reseal channel %d at %s: %w", h.chanID, h.hour, err)
+			return nil, fmt.Errorf("store: reseal channel %d at %s: %w", chanID, h, err)
 		}
 	} else if err != pebble.ErrNotFound {
-		return err
+		return nil, err
 	}
-	lower, upper := rangeBounds(prefixRecent, h.chanID, h.hour, h.hour.Add(time.Hour-1))
+	lower, upper := rangeBounds(prefixRecent, chanID, h, h.Add(time.Hour-1))
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for it.First(); it.Valid(); it.Next() {
 		v, err := it.ValueAndErr()
@@ -139,46 +225,18 @@ func (s *Store) seal(h chanHour) error {
 		}
 		if err != nil {
 			it.Close()
-			return fmt.Errorf("store: seal channel %d at %s: %w", h.chanID, h.hour, err)
+			return nil, fmt.Errorf("store: seal channel %d at %s: %w", chanID, h, err)
 		}
 	}
-	if err := it.Close(); err != nil {
-		return err
-	}
-	b := s.db.NewBatch()
-	defer b.Close()
-	if len(data) > 0 {
-		_ = b.Set(chunkKey, s.codec.encodeChunk(data), nil)
-		if err := s.updateRollups(b, h, data); err != nil {
-			return err
-		}
-		s.updateSummaries(b, data)
-	}
-	_ = b.DeleteRange(lower, upper, nil)
-	// The records stay until this batch is applied, so no sync is needed
-	// for safety; the next commit's sync makes it durable.
-	if err := b.Commit(pebble.NoSync); err != nil {
-		return fmt.Errorf("store: seal channel %d at %s: %w", h.chanID, h.hour, err)
-	}
-	s.dirtyMu.Lock()
-	delete(s.dirty[h.chanID], h.hour)
-	if len(s.dirty[h.chanID]) == 0 {
-		delete(s.dirty, h.chanID)
-	}
-	s.dirtyMu.Unlock()
-	return nil
+	return data, it.Close()
 }
 
-// updateRollups puts the hour's buckets into the hourly block, then the
-// day's bucket, merged from the day's hours, into the daily block.
-func (s *Store) updateRollups(b *pebble.Batch, h chanHour, data hourData) error {
-	hourBlock, err := s.loadRollup(h.chanID, resHour, h.hour)
-	if err != nil {
-		return err
-	}
-	slot := resHour.slot(h.hour)
+// hourRollup puts an hour's buckets into its hourly block.
+func hourRollup(hourBlock rollupBlock, h time.Time, data hourData) {
+	slot := resHour.slot(h)
+	var pts []Point
 	for series, vals := range data {
-		pts := make([]Point, 0, len(vals))
+		pts = pts[:0]
 		for t, c := range vals {
 			if !c.isText {
 				pts = append(pts, Point{timeOf(t), c.num})
@@ -188,33 +246,26 @@ func (s *Store) updateRollups(b *pebble.Batch, h chanHour, data hourData) error 
 			continue
 		}
 		sort.Slice(pts, func(i, j int) bool { return pts[i].Time.Before(pts[j].Time) })
-		if hourBlock[series] == nil {
-			hourBlock[series] = map[int]Bucket{}
-		}
-		hourBlock[series][slot] = bucketOf(h.hour, pts)
+		hourBlock.slots(series, resHour)[slot] = bucketOf(h, pts)
 	}
-	hourStart := resHour.blockStart(h.hour)
-	_ = b.Set(rollupKey(h.chanID, resHour, hourStart), s.codec.encodeRollup(hourBlock, resHour), nil)
+}
 
-	day := dayOf(h.hour)
-	dayBlock, err := s.loadRollup(h.chanID, resDay, day)
-	if err != nil {
-		return err
-	}
+// putRollups writes the hourly block that holds the day, and the day's
+// bucket, merged from its hours, into the daily block.
+func (s *Store) putRollups(b *pebble.Batch, chanID uint32, day time.Time, hourBlock, dayBlock rollupBlock) {
+	_ = b.Set(rollupKey(chanID, resHour, resHour.blockStart(day)), s.codec.encodeRollup(hourBlock, resHour), nil)
 	first := resHour.slot(day) // a day lies within one hourly block (72 h = 3 days)
 	dslot := resDay.slot(day)
+	hours := make([]Bucket, 0, 24)
 	for series, slots := range hourBlock {
-		var hours []Bucket
-		for i := first; i < first+24; i++ {
-			if bk, ok := slots[i]; ok {
+		hours = hours[:0]
+		for _, bk := range slots[first : first+24] {
+			if bk.Count > 0 {
 				hours = append(hours, bk)
 			}
 		}
 		if len(hours) == 0 {
 			continue
-		}
-		if dayBlock[series] == nil {
-			dayBlock[series] = map[int]Bucket{}
 		}
 		merged := mergeBuckets(day, hours)
 		digits := 0
@@ -228,10 +279,9 @@ func (s *Store) updateRollups(b *pebble.Batch, h chanHour, data hourData) error 
 		if digits >= 0 {
 			merged.Sum = math.Round(merged.Sum*pow10[digits]) / pow10[digits]
 		}
-		dayBlock[series][dslot] = merged
+		dayBlock.slots(series, resDay)[dslot] = merged
 	}
-	_ = b.Set(rollupKey(h.chanID, resDay, resDay.blockStart(day)), s.codec.encodeRollup(dayBlock, resDay), nil)
-	return nil
+	_ = b.Set(rollupKey(chanID, resDay, resDay.blockStart(day)), s.codec.encodeRollup(dayBlock, resDay), nil)
 }
 
 func (s *Store) loadRollup(chanID uint32, r resolution, t time.Time) (rollupBlock, error) {

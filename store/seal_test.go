@@ -207,7 +207,8 @@ func FuzzDecoders(f *testing.F) {
 	chunk, _ := c.decompress(c.encodeChunk(h))
 	f.Add(appendRecord(nil, []recordValue{{series: 3, num: 1.5}, {series: 4, text: "x", isText: true}}))
 	f.Add(chunk)
-	blk := rollupBlock{1: {0: {Min: 1, Max: 2, Sum: 3, Count: 2, First: 1, Last: 2}}}
+	blk := rollupBlock{1: make([]Bucket, resHour.slots)}
+	blk[1][0] = Bucket{Min: 1, Max: 2, Sum: 3, Count: 2, First: 1, Last: 2}
 	rollup, _ := c.decompress(c.encodeRollup(blk, resHour))
 	f.Add(rollup)
 	f.Fuzz(func(t *testing.T, b []byte) {

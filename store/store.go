@@ -765,13 +765,8 @@ func (s *Store) readRollups(chanID uint32, r resolution, from, to time.Time, wan
 			return nil, fmt.Errorf("store: rollup of channel %d at %s: %w", chanID, start, err)
 		}
 		for series, slots := range blk {
-			idx := make([]int, 0, len(slots))
-			for i := range slots {
-				idx = append(idx, i)
-			}
-			sort.Ints(idx)
-			for _, i := range idx {
-				if b := slots[i]; !b.Start.Before(from) && !b.Start.After(to) {
+			for _, b := range slots {
+				if b.Count > 0 && !b.Start.Before(from) && !b.Start.After(to) {
 					out[series] = append(out[series], b)
 				}
 			}

@@ -315,15 +315,18 @@ func (u *UI) node(w http.ResponseWriter, r *http.Request) {
 		fam := famOf[name]
 		fv := familyView{Name: name, Unit: fam.Unit}
 		var series []seriesData
-		var width time.Duration
 		var swarms []swarm
+		fieldNames := make([]string, len(byFamily[name]))
+		for i, f := range byFamily[name] {
+			fieldNames[i] = f.Name
+		}
+		all, width, err := u.st.DownsampleFields(ctx, ch, fieldNames, from, to, u.opts.MaxChartPoints)
+		if err != nil {
+			http.Error(w, "query failed: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
 		for _, f := range byFamily[name] {
-			buckets, bw, err := u.st.Downsample(ctx, ch, f.Name, from, to, u.opts.MaxChartPoints)
-			if err != nil {
-				http.Error(w, "query failed: "+err.Error(), http.StatusInternalServerError)
-				return
-			}
-			width = bw
+			buckets := all[f.Name]
 			series = append(series, seriesData{Name: f.Name, Buckets: buckets})
 			fv.Fields = append(fv.Fields, valueCell{Name: f.Name, Value: formatValue(f.LastValue), Unit: fam.Unit})
 			fv.Points = max(fv.Points, len(buckets))

@@ -25,6 +25,7 @@ type Store interface {
 	Points(ctx context.Context, ch store.Channel, field string, from, to time.Time) ([]store.Point, error)
 	TextPoints(ctx context.Context, ch store.Channel, field string, from, to time.Time) ([]store.TextPoint, error)
 	Downsample(ctx context.Context, ch store.Channel, field string, from, to time.Time, maxPoints int) ([]store.Bucket, time.Duration, error)
+	DownsampleFields(ctx context.Context, ch store.Channel, fields []string, from, to time.Time, maxPoints int) (map[string][]store.Bucket, time.Duration, error)
 	Events(ctx context.Context, ch store.Channel, from, to time.Time) ([]store.Event, error)
 	Errors(f store.ErrorFilter) []store.ErrorEntry
 	Stats() store.Stats
