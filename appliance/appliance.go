@@ -10,11 +10,13 @@ package appliance
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +27,7 @@ import (
 	"github.com/apiary-hive/apiary/ingest/address"
 	"github.com/apiary-hive/apiary/ingest/decode"
 	"github.com/apiary-hive/apiary/ingest/mqtt"
+	"github.com/apiary-hive/apiary/internal/auth"
 	"github.com/apiary-hive/apiary/store"
 	"github.com/apiary-hive/apiary/ui"
 )
@@ -46,6 +49,7 @@ type Appliance struct {
 	sub    *mqtt.Subscriber
 	web    *http.Server
 	webLn  net.Listener
+	auth   *auth.Authority
 
 	state     atomic.Int32
 	closeOnce sync.Once
@@ -88,6 +92,18 @@ func Open(cfg Config, build Build, log *slog.Logger) (*Appliance, error) {
 	}
 	a.store = st
 
+	key, err := signingKey(cfg.DataDir)
+	if err != nil {
+		log.Warn("web sessions will not survive a restart", "err", err)
+	}
+	ac := cfg.Auth.auth()
+	ac.Key, ac.Secure = key, cfg.HTTP.TLSCertFile != ""
+	a.auth, err = auth.New(ac)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+
 	realms := map[string]address.Realm{}
 	zones := map[string]*time.Location{}
 	masks := append([]ingest.Mask(nil), cfg.Masks...)
@@ -118,10 +134,23 @@ func Open(cfg Config, build Build, log *slog.Logger) (*Appliance, error) {
 		Masks:      masks,
 		MaxPayload: int(cfg.MQTT.MaxPayload),
 		Logger:     log.With("component", "ingest"),
+		AuthorizeHTTP: func(r *http.Request, ch store.Channel) bool {
+			return a.auth.IngestAllowed(auth.TokenOf(r), ch.Realm, ch.Network)
+		},
 	})
 
 	if cfg.MQTT.Listen != "" {
+		var mqttTLS *tls.Config
+		if cfg.MQTT.TLSCertFile != "" {
+			if mqttTLS, err = loadTLS(cfg.MQTT.TLSCertFile, cfg.MQTT.TLSKeyFile); err != nil {
+				st.Close()
+				return nil, fmt.Errorf("mqtt: %w", err)
+			}
+		}
 		a.broker, err = mqtt.NewBroker(mqtt.BrokerOptions{
+			Auth:      a.auth,
+			TLSListen: cfg.MQTT.TLSListen,
+			TLS:       mqttTLS,
 			Listen:    cfg.MQTT.Listen,
 			MaxPacket: int(cfg.MQTT.MaxPayload) + 64<<10, // payload plus topic and properties
 			Handler:   a.ingest.HandleMQTT,
@@ -149,10 +178,21 @@ func Open(cfg Config, build Build, log *slog.Logger) (*Appliance, error) {
 		}
 	}
 
-	a.webLn, err = net.Listen("tcp", cfg.HTTP.Listen)
+	var webTLS *tls.Config
+	if cfg.HTTP.TLSCertFile != "" {
+		if webTLS, err = loadTLS(cfg.HTTP.TLSCertFile, cfg.HTTP.TLSKeyFile); err != nil {
+			a.closeParts()
+			return nil, fmt.Errorf("http: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		a.closeParts()
 		return nil, fmt.Errorf("http: listen on %s: %w", cfg.HTTP.Listen, err)
+	}
+	a.webLn = limitListener(ln, cfg.HTTP.MaxConnections)
+	if webTLS != nil {
+		a.webLn = tls.NewListener(a.webLn, webTLS)
 	}
 	a.web = &http.Server{
 		Handler:           a.handler(),
@@ -181,6 +221,7 @@ func (a *Appliance) handler() http.Handler {
 		MQTTClients: clients,
 		Families:    a.cfg.Families,
 		Logger:      a.log.With("component", "ui"),
+		Auth:        a.auth,
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
@@ -190,8 +231,27 @@ func (a *Appliance) handler() http.Handler {
 	// Every POST is ingest (Kotori's /api/..., /api-notls/... and the paths
 	// of the HTTP routes); everything else is the UI.
 	mux.Handle("POST /", a.ingest.HTTPHandler(int64(a.cfg.HTTP.MaxBody)))
+	// ...but for the web interface's own forms.
+	mux.Handle("POST /login", web)
+	mux.Handle("POST /logout", web)
+	mux.Handle("POST /admin/", web)
 	mux.Handle("/", web)
-	return mux
+	return a.auth.Guard(mux, access)
+}
+
+// access says what a request needs: the ingest POSTs have their tokens,
+// the admin actions and the rest of the web interface their logins.
+func access(r *http.Request) auth.Access {
+	p := r.URL.Path
+	switch {
+	case p == "/healthz" || p == "/login" || p == "/logout" || strings.HasPrefix(p, "/static/"):
+		return auth.Public
+	case strings.HasPrefix(p, "/api/admin/") || strings.HasPrefix(p, "/admin/"):
+		return auth.Admin
+	case r.Method == http.MethodPost || r.Method == http.MethodPut:
+		return auth.Ingest
+	}
+	return auth.Read
 }
 
 // ballastBytes maps the configured ballast to the store's option: 0 turns
@@ -253,6 +313,9 @@ func (a *Appliance) Run(ctx context.Context) error {
 			return err
 		}
 		a.log.Info("mqtt broker listening", "addr", a.broker.Addr().String())
+		if tl := a.broker.TLSAddr(); tl != nil {
+			a.log.Info("mqtt broker listening with TLS", "addr", tl.String())
+		}
 	}
 	if a.sub != nil {
 		a.sub.Start()
@@ -268,7 +331,9 @@ func (a *Appliance) Run(ctx context.Context) error {
 	a.log.Info("web interface listening", "addr", a.webLn.Addr().String())
 	a.state.Store(stateReady)
 	a.log.Info("apiary ready", "version", a.build.Version, "data", a.cfg.DataDir, "startup", time.Since(start).Round(time.Millisecond))
-	a.log.Warn("no authentication configured: any device on this network may publish and read (an open LAN appliance)")
+	if open := a.auth.Open(); len(open) > 0 {
+		a.log.Warn("open LAN appliance: "+strings.Join(open, "; "), "see", "[auth] in the configuration")
+	}
 
 	g.Go(func() error {
 		<-gctx.Done()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/apiary-hive/apiary/ingest"
 	"github.com/apiary-hive/apiary/ingest/address"
+	"github.com/apiary-hive/apiary/internal/auth"
 	"github.com/apiary-hive/apiary/store"
 	"github.com/apiary-hive/apiary/ui"
 )
@@ -42,12 +43,30 @@ type Config struct {
 	Masks     []ingest.Mask   `toml:"mask"`
 	Families  []ui.Family     `toml:"family"`
 	Routes    []address.Route `toml:"route"`
+	Auth      AuthConfig      `toml:"auth"`
+}
+
+// AuthConfig says who may publish, post and administer. Empty, the
+// appliance is open, as on a LAN, and says so at startup.
+type AuthConfig struct {
+	MQTTUsers  []auth.User  `toml:"mqtt_user"`
+	Tokens     []auth.Token `toml:"token"`
+	WebUsers   []auth.User  `toml:"web_user"`
+	LoginAdmin bool         `toml:"login_admin"`
+	LoginRead  bool         `toml:"login_read"`
+}
+
+func (a AuthConfig) auth() auth.Config {
+	return auth.Config{MQTTUsers: a.MQTTUsers, Tokens: a.Tokens, WebUsers: a.WebUsers, LoginAdmin: a.LoginAdmin, LoginRead: a.LoginRead}
 }
 
 // HTTPConfig configures the web server.
 type HTTPConfig struct {
-	Listen  string `toml:"listen"`
-	MaxBody Size   `toml:"max_body"`
+	Listen         string `toml:"listen"`
+	MaxBody        Size   `toml:"max_body"`
+	MaxConnections int    `toml:"max_connections"`
+	TLSCertFile    string `toml:"tls_cert_file"`
+	TLSKeyFile     string `toml:"tls_key_file"`
 }
 
 // MQTTConfig configures the embedded broker and the external broker client.
@@ -58,6 +77,9 @@ type MQTTConfig struct {
 	BrokerTopics []string `toml:"broker_topics"`
 	BrokerCAFile string   `toml:"broker_ca_file"`
 	MaxPayload   Size     `toml:"max_payload"`
+	TLSListen    string   `toml:"tls_listen"`
+	TLSCertFile  string   `toml:"tls_cert_file"`
+	TLSKeyFile   string   `toml:"tls_key_file"`
 }
 
 // StoreConfig configures the store's memory and durability.
@@ -219,6 +241,23 @@ func (c Config) Validate() error {
 		if len(c.MQTT.BrokerTopics) == 0 {
 			add("mqtt.broker_topics: must name at least one topic filter (\"#\" for all)")
 		}
+	}
+	if (c.HTTP.TLSCertFile == "") != (c.HTTP.TLSKeyFile == "") {
+		add("http: tls_cert_file and tls_key_file go together")
+	}
+	if c.HTTP.MaxConnections < 1 {
+		add("http.max_connections: must be at least 1")
+	}
+	if (c.MQTT.TLSCertFile == "") != (c.MQTT.TLSKeyFile == "") {
+		add("mqtt: tls_cert_file and tls_key_file go together")
+	}
+	if c.MQTT.TLSCertFile != "" {
+		if err := checkListen(c.MQTT.TLSListen); err != nil || c.MQTT.TLSListen == "" {
+			add("mqtt.tls_listen: %q is not a listen address (like \":8883\")", c.MQTT.TLSListen)
+		}
+	}
+	if err := c.Auth.auth().Validate(); err != nil {
+		add("%v", err)
 	}
 	if c.HTTP.MaxBody < 1024 {
 		add("http.max_body: %s is too small (at least 1KiB)", c.HTTP.MaxBody)

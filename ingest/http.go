@@ -68,6 +68,9 @@ func (in *Ingester) serveHTTP(w http.ResponseWriter, r *http.Request, maxBody in
 		herr = &httpError{http.StatusNotFound, "No ingest endpoint at " + r.URL.Path + ": use /api/<realm>/<network>/<gateway>/<node>/data"}
 	}
 	if herr != nil {
+		if herr.status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="apiary"`)
+		}
 		plain(w, herr.status, herr.msg)
 		return
 	}
@@ -127,6 +130,9 @@ func (in *Ingester) kotoriHTTP(r *http.Request, m Message, rest string) (Outcome
 	if err != nil {
 		in.fail(m, store.Channel{}, err)
 		return Outcome{}, badRequest(err)
+	}
+	if herr := in.authorize(r, m, addr.Channel); herr != nil {
+		return Outcome{}, herr
 	}
 	slot := strings.TrimSuffix(addr.Slot, ".json")
 	if slot != "data" && slot != "event" && slot != "custom/airrohr" {
@@ -278,8 +284,15 @@ func (in *Ingester) routeHTTP(r *http.Request, m Message, rt address.Route, caps
 	found := map[string]string{}
 	switch rt.Slot {
 	case "beep":
-		// BEEP merges query and body, and accepts an empty body.
-		fields := decode.FormFields(query)
+		// BEEP merges query and body, and accepts an empty body; an
+		// ingest token in the query is not a reading.
+		withoutToken := url.Values{}
+		for k, v := range query {
+			if k != "token" {
+				withoutToken[k] = v
+			}
+		}
+		fields := decode.FormFields(withoutToken)
 		if len(strings.TrimSpace(string(m.Payload))) > 0 {
 			if mediaType(r) == "application/json" {
 				var v any
@@ -334,6 +347,9 @@ func (in *Ingester) routeHTTP(r *http.Request, m Message, rt address.Route, caps
 			in.fail(m, store.Channel{}, err)
 			return Outcome{}, badRequest(err)
 		}
+		if herr := in.authorize(r, m, addr.Channel); herr != nil {
+			return Outcome{}, herr
+		}
 		if herr := in.checkBody(m, addr.Channel, r); herr != nil {
 			return Outcome{Channel: addr.Channel}, herr
 		}
@@ -349,5 +365,19 @@ func (in *Ingester) routeHTTP(r *http.Request, m Message, rt address.Route, caps
 		in.fail(m, store.Channel{}, err)
 		return Outcome{}, badRequest(err)
 	}
+	if herr := in.authorize(r, m, addr.Channel); herr != nil {
+		return Outcome{}, herr
+	}
 	return in.answer(r, m, addr.Channel, res, err)
+}
+
+// authorize asks Options.AuthorizeHTTP whether the request may write to
+// ch: 401, and an error-log entry, when it may not.
+func (in *Ingester) authorize(r *http.Request, m Message, ch store.Channel) *httpError {
+	if in.opts.AuthorizeHTTP == nil || in.opts.AuthorizeHTTP(r, ch) {
+		return nil
+	}
+	err := &decode.Error{Kind: "auth", Err: fmt.Errorf("no valid token for realm %q, network %q", ch.Realm, ch.Network)}
+	in.fail(m, ch, err)
+	return &httpError{http.StatusUnauthorized, "Unauthorized: " + err.Error() + ` (send "Authorization: Bearer <token>" or ?token=<token>)`}
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path"
 	"strconv"
 	"strings"
@@ -50,6 +51,10 @@ type Options struct {
 	// MaxPayload bounds a payload in bytes (default 256 KiB).
 	MaxPayload int
 	Logger     *slog.Logger
+	// AuthorizeHTTP says whether an HTTP request may write to a channel
+	// (nil: any may). It is asked before the body is decoded wherever the
+	// address names the channel.
+	AuthorizeHTTP func(r *http.Request, ch store.Channel) bool
 }
 
 // Mask drops the listed values of the fields whose name matches Field (a

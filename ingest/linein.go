@@ -64,6 +64,11 @@ func (in *Ingester) lineProtocol(r *http.Request, m Message, rt address.Route, c
 		res.Readings = append(res.Readings, rd)
 	}
 	sort.Slice(order, func(i, j int) bool { return order[i].String() < order[j].String() })
+	for _, ch := range order {
+		if herr := in.authorize(r, m, ch); herr != nil {
+			return Outcome{}, herr
+		}
+	}
 	out := Outcome{noContent: true}
 	for _, ch := range order {
 		o, err := in.Store(r.Context(), m, ch, *groups[ch], nil)

@@ -221,6 +221,7 @@ type familyView struct {
 }
 
 type nodeView struct {
+	DeleteURL  string
 	Card       nodeCard
 	Ranges     []rangeLink
 	From, To   string // as shown
@@ -351,6 +352,7 @@ func (u *UI) node(w http.ResponseWriter, r *http.Request) {
 	q := url.Values{"from": {from.UTC().Format(time.RFC3339)}, "to": {to.UTC().Format(time.RFC3339)}}
 	v.ExportCSV = exportURL(ch, "data.csv", q)
 	v.ExportJSON = exportURL(ch, "data.json", q)
+	v.DeleteURL = deleteURL(ch)
 	p := u.newPage(ch.Node+" · "+ch.Gateway+" · Apiary", "", true)
 	p.Live = live
 	render(w, r, http.StatusOK, nodePage(p, v))

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/apiary-hive/apiary/internal/auth"
 	"github.com/apiary-hive/apiary/store"
 )
 
@@ -27,6 +28,8 @@ type Store interface {
 	Downsample(ctx context.Context, ch store.Channel, field string, from, to time.Time, maxPoints int) ([]store.Bucket, time.Duration, error)
 	DownsampleFields(ctx context.Context, ch store.Channel, fields []string, from, to time.Time, maxPoints int) (map[string][]store.Bucket, time.Duration, error)
 	Events(ctx context.Context, ch store.Channel, from, to time.Time) ([]store.Event, error)
+	DeleteChannel(ch store.Channel) error
+	DeleteField(ch store.Channel, field string) error
 	Errors(f store.ErrorFilter) []store.ErrorEntry
 	Stats() store.Stats
 	FreeDiskBytes() uint64
@@ -53,6 +56,10 @@ type Options struct {
 	MaxChartPoints int
 	// Families group a node's fields into charts (from the configuration).
 	Families []Family
+	// Auth checks logins and CSRF tokens; the appliance's guard decides
+	// which pages need a login (nil: no logins, and no forms that change
+	// state).
+	Auth *auth.Authority
 }
 
 // UI serves the pages and the read API.
@@ -107,6 +114,11 @@ func (u *UI) routes() {
 	m.HandleFunc("GET /api/{realm}/{network}/{gateway}/{node}/{file}", u.export)
 	m.HandleFunc("GET /api-notls/{realm}/{network}/{gateway}/{node}/{file}", u.export)
 	m.HandleFunc("GET /metrics", u.metrics)
+	m.HandleFunc("GET /login", u.loginForm)
+	m.HandleFunc("POST /login", u.login)
+	m.HandleFunc("POST /logout", u.logout)
+	m.HandleFunc("GET /admin/delete/{realm}/{network}/{gateway}/{node}", u.deleteForm)
+	m.HandleFunc("POST /admin/delete/{realm}/{network}/{gateway}/{node}", u.deleteData)
 }
 
 // ServeHTTP serves the UI with the security headers every page gets.

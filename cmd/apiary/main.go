@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -21,6 +22,7 @@ import (
 	"syscall"
 
 	"github.com/apiary-hive/apiary/appliance"
+	"github.com/apiary-hive/apiary/internal/auth"
 )
 
 // Stamped at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -33,10 +35,15 @@ var (
 const exitUsage = 2
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runIO(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// run runs a command with nothing on its standard input.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runIO(ctx, args, strings.NewReader(""), stdout, stderr)
+}
+
+func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -58,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return importCmd(ctx, args, stdout, stderr)
 	case "backup", "restore":
 		return backupCmd(cmd, args, stdout, stderr)
+	case "passwd":
+		return passwdCmd(args, stdin, stdout, stderr)
 	case "version":
 		if len(args) > 0 {
 			fmt.Fprintf(stderr, "apiary version: unexpected argument %q\n", args[0])
@@ -88,6 +97,8 @@ func usage(w io.Writer) {
   apiary restore [--config FILE] [--data DIR] PATH
                            put a backup back (the appliance must be stopped;
                            the replaced data is kept beside it)
+  apiary passwd            read a password (one line) from standard input and
+                           print its bcrypt hash, for password_hash in [auth]
   apiary version           print version, commit, Go version and platform
 
 Flags of serve and config:
@@ -259,5 +270,36 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	log.Info("stopped")
+	return 0
+}
+
+// passwdCmd prints the bcrypt hash of the password on the first line of
+// stdin: `apiary passwd`, type it, Enter (or pipe it in).
+func passwdCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "apiary passwd: unexpected argument %q (the password is read from standard input)\n", args[0])
+		return exitUsage
+	}
+	if f, ok := stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprint(stderr, "Password (it shows as you type): ")
+		}
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 1024)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		fmt.Fprintln(stderr, "apiary passwd:", err)
+		return 1
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if len(pw) < 8 {
+		fmt.Fprintln(stderr, "apiary passwd: use at least 8 characters")
+		return 1
+	}
+	hash, err := auth.HashPassword(pw)
+	if err != nil {
+		fmt.Fprintln(stderr, "apiary passwd:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, hash)
 	return 0
 }

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestCommandLine(t *testing.T) {
@@ -140,5 +142,22 @@ func TestBinary(t *testing.T) {
 		if !strings.Contains(joined, want) {
 			t.Errorf("log lacks %q:\n%s", want, joined)
 		}
+	}
+}
+
+// TestPasswd: `apiary passwd` turns a password on stdin into a bcrypt
+// hash that the [auth] configuration accepts, and refuses short ones.
+func TestPasswd(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := runIO(context.Background(), []string{"passwd"}, strings.NewReader("honey-pot-1\n"), &out, &errOut); code != 0 {
+		t.Fatalf("passwd: %d %s", code, errOut.String())
+	}
+	hash := strings.TrimSpace(out.String())
+	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte("honey-pot-1")); err != nil {
+		t.Errorf("hash %q does not match: %v", hash, err)
+	}
+	out.Reset()
+	if code := runIO(context.Background(), []string{"passwd"}, strings.NewReader("short\n"), &out, &errOut); code == 0 || out.Len() > 0 {
+		t.Errorf("a short password got a hash: %q", out.String())
 	}
 }

@@ -10,6 +10,7 @@ package mqtt
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,12 +58,26 @@ type BrokerOptions struct {
 	Handler   Handler
 	Problem   Problem
 	Logger    *slog.Logger
+	// Auth decides who may connect, publish and subscribe (nil: anyone).
+	Auth Auth
+	// TLSListen and TLS serve MQTT over TLS as well (e.g. ":8883").
+	TLSListen string
+	TLS       *tls.Config
+}
+
+// Auth is what the broker asks before it lets a client in, and before
+// it takes a PUBLISH or a SUBSCRIBE.
+type Auth interface {
+	MQTTLogin(user, password []byte) bool
+	MayPublish(user, topic string) bool
+	MaySubscribe(user, filter string) bool
 }
 
 // Broker is the embedded MQTT broker.
 type Broker struct {
 	srv     *mochi.Server
 	ln      net.Listener
+	tlsLn   net.Listener
 	log     *slog.Logger
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -99,7 +114,7 @@ func NewBroker(opts BrokerOptions) (*Broker, error) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{srv: srv, ln: ln, log: opts.Logger, ctx: ctx, cancel: cancel}
-	if err := srv.AddHook(&ingestHook{handler: opts.Handler, problem: opts.Problem, ctx: ctx, log: opts.Logger}, nil); err != nil {
+	if err := srv.AddHook(&ingestHook{handler: opts.Handler, problem: opts.Problem, auth: opts.Auth, ctx: ctx, log: opts.Logger}, nil); err != nil {
 		ln.Close()
 		cancel()
 		return nil, fmt.Errorf("mqtt: add hook: %w", err)
@@ -109,7 +124,30 @@ func NewBroker(opts BrokerOptions) (*Broker, error) {
 		cancel()
 		return nil, fmt.Errorf("mqtt: add listener: %w", err)
 	}
+	if opts.TLS != nil {
+		tl, err := net.Listen("tcp", opts.TLSListen)
+		if err != nil {
+			ln.Close()
+			cancel()
+			return nil, fmt.Errorf("mqtt: listen on %s (TLS): %w", opts.TLSListen, err)
+		}
+		b.tlsLn = tls.NewListener(tl, opts.TLS)
+		if err := srv.AddListener(listeners.NewNet("tls", b.tlsLn)); err != nil {
+			ln.Close()
+			b.tlsLn.Close()
+			cancel()
+			return nil, fmt.Errorf("mqtt: add TLS listener: %w", err)
+		}
+	}
 	return b, nil
+}
+
+// TLSAddr is the address of the TLS listener, or nil.
+func (b *Broker) TLSAddr() net.Addr {
+	if b.tlsLn == nil {
+		return nil
+	}
+	return b.tlsLn.Addr()
 }
 
 // Addr is the address the broker listens on (useful with port 0).
@@ -140,12 +178,12 @@ func (b *Broker) Close() error {
 }
 
 // ingestHook gives each PUBLISH to the handler before the broker
-// acknowledges it, and lets every client connect (authentication comes
-// with the auth configuration).
+// acknowledges it, and asks Auth who may connect, publish and subscribe.
 type ingestHook struct {
 	mochi.HookBase
 	handler Handler
 	problem Problem
+	auth    Auth
 	ctx     context.Context
 	log     *slog.Logger
 }
@@ -160,9 +198,42 @@ func (h *ingestHook) Provides(b byte) bool {
 	return false
 }
 
-func (h *ingestHook) OnConnectAuthenticate(*mochi.Client, packets.Packet) bool { return true }
+// OnConnectAuthenticate refuses a client whose user name and password do
+// not match (CONNACK "bad user name or password").
+func (h *ingestHook) OnConnectAuthenticate(cl *mochi.Client, pk packets.Packet) bool {
+	if h.auth == nil || h.auth.MQTTLogin(pk.Connect.Username, pk.Connect.Password) {
+		return true
+	}
+	h.problem("auth", cl.ID, fmt.Sprintf("MQTT login refused: client %q, user %q, from %s", cl.ID, pk.Connect.Username, remoteHost(cl)))
+	return false
+}
 
-func (h *ingestHook) OnACLCheck(*mochi.Client, string, bool) bool { return true }
+// OnACLCheck lets a user publish and subscribe only where its filters
+// allow. mochi drops a refused QoS 0 PUBLISH, and disconnects an MQTT 3
+// client that sends a refused QoS 1 one (it has no other way to say no).
+func (h *ingestHook) OnACLCheck(cl *mochi.Client, topic string, write bool) bool {
+	if h.auth == nil {
+		return true
+	}
+	user := string(cl.Properties.Username)
+	if write && h.auth.MayPublish(user, topic) || !write && h.auth.MaySubscribe(user, topic) {
+		return true
+	}
+	what := "subscribe to"
+	if write {
+		what = "publish to"
+	}
+	h.problem("auth", cl.ID, fmt.Sprintf("MQTT user %q (client %q) may not %s %q", user, cl.ID, what, topic))
+	return false
+}
+
+func remoteHost(cl *mochi.Client) string {
+	host, _, err := net.SplitHostPort(cl.Net.Remote)
+	if err != nil {
+		return cl.Net.Remote
+	}
+	return host
+}
 
 func (h *ingestHook) OnDisconnect(cl *mochi.Client, err error, expire bool) {
 	if errors.Is(err, packets.ErrPacketTooLarge) {
