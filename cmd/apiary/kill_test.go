@@ -35,8 +35,8 @@ func (p *process) errorLines() []string {
 	return append([]string(nil), p.errors...)
 }
 
-// runBinary starts the built binary and waits until it reports its web
-// and MQTT addresses.
+// runBinary starts the built binary and waits until it is ready and has
+// reported its web (and MQTT) addresses.
 func runBinary(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(bin, args...)}
@@ -64,7 +64,9 @@ func runBinary(t *testing.T, bin string, args ...string) *process {
 			if x := mqttRe.FindStringSubmatch(line); x != nil {
 				m = x[1]
 			}
-			if w != "" && m != "" {
+			// "apiary ready" follows the listeners (MQTT only when the
+			// embedded broker is on).
+			if w != "" && strings.Contains(line, `msg="apiary ready"`) {
 				found <- [2]string{w, m}
 				w, m = "", ""
 			}
