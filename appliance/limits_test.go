@@ -1,9 +1,11 @@
 package appliance
 
 import (
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apiary-hive/apiary/store"
 )
@@ -54,5 +56,36 @@ func TestLimits(t *testing.T) {
 		if e.Source == "hiveeyes/limits/site/node/data.json" && e.Count != 2 {
 			t.Errorf("MQTT limit entry counted %d, want 2", e.Count)
 		}
+	}
+}
+
+// TestSlowClientIsCut: a client that sends its request headers slower
+// than the read-header timeout (10 s) is disconnected, so that slow
+// clients cannot hold the connection slots.
+func TestSlowClientIsCut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the 10 s header timeout")
+	}
+	t.Parallel()
+	app := startAppliance(t, nil)
+	c, err := net.Dial("tcp", app.HTTPAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n"))
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	buf := make([]byte, 256)
+	for {
+		// A header line every 2 s: never done, never idle long enough for
+		// a per-read timeout.
+		go func() { time.Sleep(2 * time.Second); c.Write([]byte("X-Slow: 1\r\n")) }()
+		if _, err := c.Read(buf); err != nil {
+			break
+		}
+	}
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("a slow client held its connection for %s", took)
 	}
 }
