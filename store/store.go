@@ -16,7 +16,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -299,7 +302,12 @@ func (s *Store) Close() error {
 		s.sealMu.Lock()
 		s.closedDB.Store(true)
 		s.sealMu.Unlock()
-		err = errors.Join(sealErr, s.errlog.flush(), s.db.LogData(nil, pebble.Sync), s.db.Close())
+		flushed := errors.Join(s.errlog.flush(), s.db.LogData(nil, pebble.Sync), s.compactOnClose())
+		closeErr := s.db.Close()
+		if flushed == nil && closeErr == nil {
+			s.tidy()
+		}
+		err = errors.Join(sealErr, flushed, closeErr)
 	})
 	return err
 }
@@ -819,4 +827,43 @@ func (p pebbleLogger) Errorf(format string, args ...any) {
 func (p pebbleLogger) Fatalf(format string, args ...any) {
 	p.l.Error(fmt.Sprintf(format, args...))
 	panic(fmt.Sprintf(format, args...))
+}
+
+// compactOnClose flushes the memtable and compacts the records' key
+// range, so that sealed records (deleted by range tombstones) leave the
+// disk at a graceful stop.
+func (s *Store) compactOnClose() error {
+	if err := s.db.Flush(); err != nil {
+		return err
+	}
+	return s.db.Compact(context.Background(), []byte{prefixRecent}, []byte{prefixRecent + 1}, false)
+}
+
+// tidy leaves a closed store's directory with its data and little else:
+// the ballast goes (the next Open puts it back), and so do Pebble's
+// write-ahead logs, which after the final flush hold nothing that is not
+// in the tables. The logs older than the newest are obsolete, kept only
+// for reuse; the newest was started by the flush and holds no record, but
+// may be an old log reused, full of stale bytes, so it is emptied.
+func (s *Store) tidy() {
+	os.Remove(filepath.Join(s.opts.Dir, ballastName))
+	logs, _ := filepath.Glob(filepath.Join(s.opts.Dir, "*.log"))
+	newest, newestNum := "", uint64(0)
+	for _, l := range logs {
+		n, err := strconv.ParseUint(strings.TrimSuffix(filepath.Base(l), ".log"), 10, 64)
+		if err != nil {
+			continue
+		}
+		if newest == "" || n > newestNum {
+			newest, newestNum = l, n
+		}
+	}
+	for _, l := range logs {
+		if _, err := strconv.ParseUint(strings.TrimSuffix(filepath.Base(l), ".log"), 10, 64); err == nil && l != newest {
+			os.Remove(l)
+		}
+	}
+	if newest != "" {
+		os.Truncate(newest, 0)
+	}
 }
