@@ -377,7 +377,11 @@ func (t *table) interpolate() {
 				for k := prev + 1; k < i; k++ {
 					if t.rows[k].cells[c].kind == 0 {
 						f := float64(k-prev) / float64(i-prev)
-						t.rows[k].cells[c] = cell{num: a + (b-a)*f, kind: 'n'}
+						// a*(1-f) + b*f, not a + (b-a)*f: b-a overflows
+						// for values of opposite sign near the float64
+						// limits. Clamped, as rounding may step over.
+						v := min(max(a*(1-f)+b*f, min(a, b)), max(a, b))
+						t.rows[k].cells[c] = cell{num: v, kind: 'n'}
 					}
 				}
 			}

@@ -142,26 +142,3 @@ func TestRoutes(t *testing.T) {
 		}
 	}
 }
-
-func FuzzResolve(f *testing.F) {
-	for _, s := range []string{"hiveeyes/a/b/c/data.json", "r/channel/a-b-c-d-e/data.json", "r/device/x/y", "basic/n/data.json", "tele/x/SENSOR", "homie/a/$b", "////", "a/b/c/d/e/f/g"} {
-		f.Add(s)
-	}
-	rt, _ := NewRouter([]Route{
-		{Topic: "tele/{device}/SENSOR", Channel: "tasmota/default/default/{device}", Slot: "tele/SENSOR"},
-		{Topic: "homie/+/$*/#", Ignore: true},
-	})
-	r := Resolver{Routes: rt, Realms: map[string]Realm{"basic": {LAN: true}, "hiveeyes": {}, "r": {AllowedNetworks: []string{"a"}}, "tele": {}}}
-	open := Resolver{Routes: rt}
-	f.Fuzz(func(t *testing.T, topic string) {
-		for _, res := range []Resolver{r, open} {
-			a, err := res.Resolve(topic)
-			if err != nil {
-				continue
-			}
-			if !a.Channel.Valid() || a.Slot == "" {
-				t.Errorf("Resolve(%q) = %+v without error", topic, a)
-			}
-		}
-	})
-}

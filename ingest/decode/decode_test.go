@@ -258,40 +258,6 @@ func TestEvent(t *testing.T) {
 	}
 }
 
-func FuzzDecodeJSON(f *testing.F) {
-	for _, s := range []string{`{"a":1}`, `[{"time":1583810982,"a":"1"}]`, `{"a":NaN,"b":{"c":[1,2,{"d":nan}]}}`, `{"Time":"2017-10-05T22:39:45","X":{"Y":{"Type":"a","Address":"b","T":1}}}`, `{"uplink_message":{"decoded_payload":{"t":1}}}`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, payload string) {
-		for _, slot := range []string{"data.json", "tele/SENSOR", "tele/STATE", "airrohr.json", "event.json", "data.ndjson"} {
-			res, err := Decode(slot, []byte(payload), opts())
-			if err == nil && len(res.Readings) == 0 && len(res.Events) == 0 && slot != "data.ndjson" {
-				t.Errorf("%s: no error and nothing decoded from %q", slot, payload)
-			}
-			for _, r := range res.Readings {
-				if r.Time.IsZero() {
-					t.Errorf("%s: reading without time from %q", slot, payload)
-				}
-			}
-		}
-	})
-}
-
-func FuzzCSV(f *testing.F) {
-	for _, s := range []string{"## time,a\n2020-01-01T00:00:00Z,1", "Datum,Uhrzeit,G\n2016-08-14,21:02:06,42", "a;b;Date;Time;\n1;2;21/09/21;07:21:55;", "1,2,3"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, body string) {
-		var res Result
-		DecodeCSV([]byte(body), []string{"time", "a"}, opts(), &res)
-		for _, r := range res.Readings {
-			if r.Time.IsZero() {
-				t.Errorf("reading without time from %q", body)
-			}
-		}
-	})
-}
-
 // TestFastPathAgrees: the one-pass parser of flat objects gives what the
 // general parser gives, and declines what it cannot read.
 func TestFastPathAgrees(t *testing.T) {

@@ -1,6 +1,9 @@
 package decode
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
 
 // fastObject parses the payload almost every device sends, a flat JSON
 // object of numbers (and strings, booleans, null, bare NaN/Infinity), in
@@ -83,17 +86,25 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// fastString reads a JSON string without escapes or control characters.
+// fastString reads a JSON string of UTF-8 text without escapes or control
+// characters. Invalid UTF-8 is left to the general parser, which replaces
+// it with U+FFFD.
 func fastString(b []byte, i int) (string, int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return "", i, false
 	}
+	ascii := true
 	for j := i + 1; j < len(b); j++ {
 		switch c := b[j]; {
 		case c == '"':
+			if !ascii && !utf8.Valid(b[i+1:j]) {
+				return "", i, false
+			}
 			return string(b[i+1 : j]), j + 1, true
 		case c == '\\' || c < 0x20:
 			return "", i, false
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 	}
 	return "", i, false

@@ -341,7 +341,7 @@ func clipName(s string) string {
 // text that is no number is an error; "nan" and "None" (ESPHome, Homie for
 // a sensor without a value) are no value, silently.
 func decodeSingleValue(name string, payload []byte, opts Options, res *Result) error {
-	s, err := singleText(name, payload)
+	s, err := singleText(name, payload, opts)
 	if err != nil {
 		return err
 	}
@@ -361,7 +361,7 @@ func decodeSingleValue(name string, payload []byte, opts Options, res *Result) e
 // "ON"/"OFF" are 1 and 0, "nan" and "None" are no value, any other text is
 // a text value ("Online").
 func decodeLenientValue(name string, payload []byte, opts Options, res *Result) error {
-	s, err := singleText(name, payload)
+	s, err := singleText(name, payload, opts)
 	if err != nil {
 		return err
 	}
@@ -387,9 +387,14 @@ func decodeLenientValue(name string, payload []byte, opts Options, res *Result) 
 	return nil
 }
 
-func singleText(name string, payload []byte) (string, error) {
-	if name == "" || strings.Contains(name, "/") {
+func singleText(name string, payload []byte, opts Options) (string, error) {
+	switch {
+	case name == "" || strings.Contains(name, "/"):
 		return "", errorf("slot", "no single field name in the topic after data/")
+	case !utf8.ValidString(name):
+		return "", errorf("slot", "field name %q in the topic is not UTF-8", clipName(name))
+	case len(name) > opts.MaxNameLen:
+		return "", errorf("limit", "field name %q in the topic is longer than %d bytes", clipName(name), opts.MaxNameLen)
 	}
 	s := strings.TrimSpace(string(payload))
 	switch {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apiary-hive/apiary/internal/testvectors"
 	"github.com/apiary-hive/apiary/store"
 )
 
@@ -383,6 +384,12 @@ func FuzzLPP(f *testing.F) {
 		"AYgGdl_ylgoAA-g",
 	} {
 		f.Add([]byte(s))
+	}
+	for _, p := range vectorPayloads(f, func(v testvectors.Vector) bool { return strings.Contains(v.TopicOrPath, "lpp") }) {
+		f.Add(p)
+		if raw, err := base64.StdEncoding.DecodeString(string(p)); err == nil {
+			f.Add(raw)
+		}
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		opts := Options{Received: lppReceived, MaxFields: 64}

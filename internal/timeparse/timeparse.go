@@ -7,6 +7,7 @@ package timeparse
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"net/http"
 	"regexp"
@@ -22,8 +23,21 @@ import (
 // nanosecond time is not rounded through float64.
 func Epoch(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	// big.Rat computes 10^exponent exactly, so "1e999999" would cost a
+	// tenth of a second; float64 first tells cheaply what is out of range by
+	// far and what is below a nanosecond.
+	f, err := strconv.ParseFloat(strings.TrimPrefix(s, "+"), 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange), math.IsNaN(f), err == nil && math.IsInf(f, 0),
+		strings.ContainsAny(s, "/xXpP_"):
+		return time.Time{}, fmt.Errorf("not an epoch number: %q", s)
+	case math.Abs(f) >= 1e20:
+		return time.Time{}, fmt.Errorf("epoch out of range: %q", s)
+	case f == 0:
+		return time.Unix(0, 0).UTC(), nil
+	}
 	r, ok := new(big.Rat).SetString(strings.TrimPrefix(s, "+"))
-	if !ok || strings.ContainsAny(s, "/xXpP_") {
+	if !ok {
 		return time.Time{}, fmt.Errorf("not an epoch number: %q", s)
 	}
 	abs := new(big.Rat).Abs(r)
