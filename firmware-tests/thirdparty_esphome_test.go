@@ -91,7 +91,8 @@ func TestESPHomeHiveScale(t *testing.T) {
 				time.Sleep(2 * time.Millisecond) // distinct times of arrival
 			}
 
-			rows := tpRowsUntil(t, web, channel, "the last weight", tpHasRow("hive_weight", 42.40))
+			rows := tpRowsUntil(t, web, channel, "every value", tpAll(tpHasValues("hive_weight", 5),
+				tpHasValues("brood_temperature", 4), tpHasValues("lid_open", 5), tpHasValues("esphome_version", 1), tpHasValues("status", 1)))
 			var got []any
 			for _, r := range rows {
 				if v, ok := r["hive_weight"]; ok && v != nil {

@@ -226,6 +226,34 @@ func tpHasRow(field string, v any) func([]map[string]any) bool {
 	return func(rows []map[string]any) bool { return tpRow(rows, field, v) != nil }
 }
 
+// tpHasValues is a condition for tpRowsUntil: the field has a value in at
+// least n rows. Apiary stores the messages of an external broker
+// concurrently, so the last value sent may be stored before earlier ones:
+// a test waits for everything it checks.
+func tpHasValues(field string, n int) func([]map[string]any) bool {
+	return func(rows []map[string]any) bool {
+		got := 0
+		for _, r := range rows {
+			if r[field] != nil {
+				got++
+			}
+		}
+		return got >= n
+	}
+}
+
+// tpAll is a condition for tpRowsUntil that holds when all of conds hold.
+func tpAll(conds ...func([]map[string]any) bool) func([]map[string]any) bool {
+	return func(rows []map[string]any) bool {
+		for _, c := range conds {
+			if !c(rows) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
 // tpCheckRow compares fields of a row: a nil in want means no value.
 func tpCheckRow(t *testing.T, what string, row map[string]any, want map[string]any) {
 	t.Helper()

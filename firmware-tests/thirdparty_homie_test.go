@@ -110,7 +110,7 @@ func TestHomie(t *testing.T) {
 						dev.publish(dev.base+"$stats/uptime", 1, true, fmt.Sprint(60*(i+1)))
 					}
 				}
-				scale := tpRowsUntil(t, web, "homie/default/beehive-1/scale", "the last weight", tpHasRow("weight", 42.45))
+				scale := tpRowsUntil(t, web, "homie/default/beehive-1/scale", "four weights", tpHasValues("weight", 4))
 				var got []any
 				for _, r := range scale {
 					tpArrival(t, r, start)
@@ -121,7 +121,8 @@ func TestHomie(t *testing.T) {
 				if fmt.Sprint(got) != "[42.37 42.41 42.4 42.45]" {
 					t.Errorf("weights %v", got)
 				}
-				climate := tpRowsUntil(t, web, "homie/default/beehive-1/climate", "the last temperature", tpHasRow("temperature", 35.25))
+				climate := tpRowsUntil(t, web, "homie/default/beehive-1/climate", "four rounds",
+					tpAll(tpHasValues("temperature", 4), tpHasValues("lid", 4), tpHasRow("humidity", 61.2)))
 				if tpRow(climate, "lid", "open") == nil || tpRow(climate, "humidity", 61.2) == nil {
 					t.Errorf("climate rows: %v", climate)
 				}

@@ -92,7 +92,8 @@ func TestTasmotaHiveScale(t *testing.T) {
 			truncated := hiveScaleSensor(`"`+tpLocal(base)+`"`, 41.9, 34.5, true)[:70]
 			dev.publish(sensorTopic, 0, false, truncated)
 
-			rows := tpRowsUntil(t, web, channel, "the last TelePeriod", tpHasRow("HX711.Weight", weights[5]))
+			rows := tpRowsUntil(t, web, channel, "every TelePeriod",
+				tpAll(tpHasValues("HX711.Weight", len(weights)+1), tpHasValues("Device.LoadAvg", len(weights))))
 			for i, w := range weights {
 				at := tpExportTime(base.Add(time.Duration(i) * 300 * time.Second))
 				r := tpRow(rows, "time", at)
