@@ -230,25 +230,35 @@ func (a *Appliance) handler() http.Handler {
 	mux.HandleFunc("DELETE /api/admin/channel/{realm}/{network}/{gateway}/{node}/field/{field}", a.deleteHandler)
 	// Every POST is ingest (Kotori's /api/..., /api-notls/... and the paths
 	// of the HTTP routes); everything else is the UI.
-	mux.Handle("POST /", a.ingest.HTTPHandler(int64(a.cfg.HTTP.MaxBody)))
+	ingestHTTP := a.ingest.HTTPHandler(int64(a.cfg.HTTP.MaxBody))
+	mux.Handle("POST /", ingestHTTP)
 	// ...but for the web interface's own forms.
 	mux.Handle("POST /login", web)
 	mux.Handle("POST /logout", web)
 	mux.Handle("POST /admin/", web)
-	mux.Handle("/", web)
-	return a.auth.Guard(mux, access)
+	// A GET is the web interface's, but for the readings of firmware that
+	// can only GET (ingest.AcceptsGET).
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.ingest.AcceptsGET(r) {
+			ingestHTTP.ServeHTTP(w, r)
+			return
+		}
+		web.ServeHTTP(w, r)
+	}))
+	return a.auth.Guard(mux, func(r *http.Request) auth.Access { return access(r, a.ingest.AcceptsGET(r)) })
 }
 
-// access says what a request needs: the ingest POSTs have their tokens,
-// the admin actions and the rest of the web interface their logins.
-func access(r *http.Request) auth.Access {
+// access says what a request needs: the ingest POSTs (and the GETs that
+// are readings) have their tokens, the admin actions and the rest of the
+// web interface their logins.
+func access(r *http.Request, readingsGET bool) auth.Access {
 	p := r.URL.Path
 	switch {
 	case p == "/healthz" || p == "/login" || p == "/logout" || strings.HasPrefix(p, "/static/"):
 		return auth.Public
 	case strings.HasPrefix(p, "/api/admin/") || strings.HasPrefix(p, "/admin/"):
 		return auth.Admin
-	case r.Method == http.MethodPost || r.Method == http.MethodPut:
+	case r.Method == http.MethodPost || r.Method == http.MethodPut || readingsGET:
 		return auth.Ingest
 	}
 	return auth.Read

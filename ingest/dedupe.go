@@ -24,9 +24,20 @@ func newRecentMessages(max int, maxAge time.Duration) *recentMessages {
 	return &recentMessages{max: max, maxAge: maxAge, seen: make(map[uint64]time.Time, max)}
 }
 
+// relayedWindow is how long after its first arrival an identical QoS 1
+// message from an external broker is taken for a redelivery. A broker
+// passes a device's redelivered PUBLISH on as a new message, without the
+// DUP flag (MQTT 3.1.1 §3.3.1.1), so only topic and payload tell; a
+// device resends within seconds of reconnecting, and a clock-less device
+// sending the same payload twice within this window loses nothing but a
+// repeated point.
+const relayedWindow = 30 * time.Second
+
 // arrival returns the time to use for a message: the first arrival of a
-// duplicate seen before, else now (which it remembers).
-func (r *recentMessages) arrival(topic string, payload []byte, now time.Time, dup bool) time.Time {
+// duplicate seen before, else now (which it remembers). A message flagged
+// DUP is a duplicate of an identical one up to maxAge ago; one relayed by
+// an external broker (which drops the flag) up to relayedWindow ago.
+func (r *recentMessages) arrival(topic string, payload []byte, now time.Time, dup, relayed bool) time.Time {
 	h := fnv.New64a()
 	h.Write([]byte(topic))
 	h.Write([]byte{0})
@@ -34,7 +45,7 @@ func (r *recentMessages) arrival(topic string, payload []byte, now time.Time, du
 	key := h.Sum64()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if first, ok := r.seen[key]; ok && dup && now.Sub(first) < r.maxAge {
+	if first, ok := r.seen[key]; ok && (dup && now.Sub(first) < r.maxAge || relayed && now.Sub(first) < relayedWindow) {
 		return first
 	}
 	if _, ok := r.seen[key]; !ok {

@@ -1,6 +1,9 @@
 package ingest
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,8 +26,11 @@ const csvHeaderProperty = "csv-header"
 // HTTPHandler serves HTTP ingest: Kotori's POST /api/<address>/data,
 // /event and /custom/airrohr (also under /api-notls/), and the paths of
 // the HTTP routes (Sensor.Community, BEEP, TTN, InfluxDB line protocol).
-// It answers only after the readings are durable: 200 with Kotori's body,
-// 4xx with a plain message for bad input, 503 when the store failed.
+// A body may be gzip- or deflate-compressed (Content-Encoding; Telegraf
+// compresses by default). The GETs of AcceptsGET are readings too, their
+// query string the form. It answers only after the readings are durable:
+// 200 with Kotori's body, 4xx with a plain message for bad input, 503 when
+// the store failed.
 func (in *Ingester) HTTPHandler(maxBody int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in.serveHTTP(w, r, maxBody)
@@ -38,33 +44,43 @@ type httpError struct {
 }
 
 func (in *Ingester) serveHTTP(w http.ResponseWriter, r *http.Request, maxBody int64) {
-	if r.Method != http.MethodPost && r.Method != http.MethodPut {
+	m := Message{Transport: "http", Source: r.URL.Path, Client: clientAddr(r), Received: time.Now()}
+	switch {
+	case r.Method == http.MethodGet && in.AcceptsGET(r):
+		// The query is the form: as a POST of it, without the token.
+		m.Payload = []byte(queryWithoutToken(r.URL.Query()))
+		r = r.Clone(r.Context())
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Del("Content-Encoding")
+	case r.Method != http.MethodPost && r.Method != http.MethodPut:
 		w.Header().Set("Allow", "POST, PUT")
 		plain(w, http.StatusMethodNotAllowed, "Use POST to send readings")
 		return
-	}
-	m := Message{Transport: "http", Source: r.URL.Path, Client: clientAddr(r), Received: time.Now()}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			err := &decode.Error{Kind: "limit", Err: fmt.Errorf("request body over the limit of %d bytes", maxBody)}
-			in.fail(m, store.Channel{}, err)
-			plain(w, http.StatusRequestEntityTooLarge, err.Error())
+	default:
+		body, status, err := readBody(w, r, maxBody)
+		if err != nil {
+			if status != http.StatusBadRequest {
+				in.fail(m, store.Channel{}, err)
+			}
+			plain(w, status, err.Error())
 			return
 		}
-		plain(w, http.StatusBadRequest, "Could not read the request body: "+err.Error())
-		return
+		m.Payload = body
 	}
-	m.Payload = body
 
 	var out Outcome
 	var herr *httpError
+	if r.URL.Path == "/query" && r.Method == http.MethodPost {
+		in.influxQuery(w, r, m)
+		return
+	}
 	if rt, caps, ok := in.opts.Resolver.Routes.Path(r.URL.Path); ok {
 		out, herr = in.routeHTTP(r, m, rt, caps)
 	} else if rest, ok := kotoriPath(r.URL.Path); ok {
 		out, herr = in.kotoriHTTP(r, m, rest)
 	} else {
+		err := &decode.Error{Kind: "address", Err: fmt.Errorf("no ingest endpoint at %s: use /api/<realm>/<network>/<gateway>/<node>/data", r.URL.Path)}
+		in.fail(m, store.Channel{}, err)
 		herr = &httpError{http.StatusNotFound, "No ingest endpoint at " + r.URL.Path + ": use /api/<realm>/<network>/<gateway>/<node>/data"}
 	}
 	if herr != nil {
@@ -90,10 +106,99 @@ func (in *Ingester) serveHTTP(w http.ResponseWriter, r *http.Request, maxBody in
 		infos = append(infos, info{"info", msg})
 	}
 	infos = append(infos, info{"info", fmt.Sprintf("Received #%d readings", out.Readings+out.Events)})
-	body, _ = json.MarshalIndent(infos, "", "    ")
+	answer, _ := json.MarshalIndent(infos, "", "    ")
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	w.Write(body)
+	w.Write(answer)
+}
+
+// readBody reads a request body of at most maxBody bytes, decompressed
+// when Content-Encoding says gzip or deflate (the limit holds for the
+// compressed and for the decompressed bytes). The error is the answer's
+// text, with its status: 413 over the limit (an error-log entry), 415 for
+// an unknown encoding (an entry too), 400 when the body cannot be read.
+func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, int, error) {
+	limited := http.MaxBytesReader(w, r.Body, maxBody)
+	var src io.Reader = limited
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip", "deflate":
+		raw, err := io.ReadAll(limited)
+		if err != nil {
+			return readError(err, maxBody)
+		}
+		var zr io.ReadCloser
+		if enc == "deflate" {
+			zr, err = zlib.NewReader(bytes.NewReader(raw))
+		} else {
+			zr, err = gzip.NewReader(bytes.NewReader(raw))
+		}
+		if err != nil {
+			return nil, http.StatusUnsupportedMediaType, &decode.Error{Kind: "content-encoding", Err: fmt.Errorf("body is not %s: %w", enc, err)}
+		}
+		defer zr.Close()
+		body, err := io.ReadAll(io.LimitReader(zr, maxBody+1))
+		if err != nil {
+			return nil, http.StatusUnsupportedMediaType, &decode.Error{Kind: "content-encoding", Err: fmt.Errorf("body is not %s: %w", enc, err)}
+		}
+		if int64(len(body)) > maxBody {
+			return nil, http.StatusRequestEntityTooLarge, &decode.Error{Kind: "limit", Err: fmt.Errorf("decompressed request body over the limit of %d bytes", maxBody)}
+		}
+		return body, 0, nil
+	default:
+		return nil, http.StatusUnsupportedMediaType, &decode.Error{Kind: "content-encoding", Err: fmt.Errorf("Unable to handle Content-Encoding %q: send gzip, deflate or none", enc)}
+	}
+	body, err := io.ReadAll(src)
+	if err != nil {
+		return readError(err, maxBody)
+	}
+	return body, 0, nil
+}
+
+func readError(err error, maxBody int64) ([]byte, int, error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, http.StatusRequestEntityTooLarge, &decode.Error{Kind: "limit", Err: fmt.Errorf("request body over the limit of %d bytes", maxBody)}
+	}
+	return nil, http.StatusBadRequest, fmt.Errorf("Could not read the request body: %w", err)
+}
+
+// exportParams are the query parameters of the export API (and the ingest
+// token): a GET with only these is a question, not readings.
+var exportParams = map[string]bool{
+	"from": true, "to": true, "include": true, "exclude": true, "sort": true, "direction": true, "limit": true,
+	"scalar": true, "pad": true, "backfill": true, "interpolate": true, "format": true, "token": true,
+}
+
+// AcceptsGET says whether a GET request carries readings in its query
+// string, as firmware that cannot POST sends them (Open Hive built with
+// isGet, beescale-yun): a GET of Kotori's data endpoint without a format
+// suffix, /api[-notls]/<realm>/<network>/<gateway>/<node>/data?weight=..,
+// whose query has a parameter that is not one of the export API's; or a
+// GET of the path of a [[route]] whose slot is "data". Every other GET is
+// the web interface's, the export API's among them.
+func (in *Ingester) AcceptsGET(r *http.Request) bool {
+	if r.Method != http.MethodGet || r.URL.RawQuery == "" {
+		return false
+	}
+	if rt, _, ok := in.opts.Resolver.Routes.Path(r.URL.Path); ok {
+		return !rt.Ignore && rt.Slot == "data"
+	}
+	rest, ok := kotoriPath(r.URL.Path)
+	if !ok || !strings.HasSuffix("/"+rest, "/data") {
+		return false
+	}
+	for k := range r.URL.Query() {
+		if !exportParams[k] {
+			return true
+		}
+	}
+	return false
+}
+
+func queryWithoutToken(q url.Values) string {
+	q.Del("token")
+	return q.Encode()
 }
 
 func kotoriPath(p string) (string, bool) {
@@ -140,37 +245,77 @@ func (in *Ingester) kotoriHTTP(r *http.Request, m Message, rest string) (Outcome
 		in.fail(m, addr.Channel, err)
 		return Outcome{Channel: addr.Channel}, &httpError{http.StatusNotFound, err.Error()}
 	}
-	if herr := in.checkBody(m, addr.Channel, r); herr != nil {
-		return Outcome{Channel: addr.Channel}, herr
+	return in.endpoint(r, m, addr.Channel, slot)
+}
+
+// endpoint decodes the body of Kotori's data, event or custom/airrohr
+// endpoint by its Content-Type, stores it and answers.
+func (in *Ingester) endpoint(r *http.Request, m Message, ch store.Channel, slot string) (Outcome, *httpError) {
+	if herr := in.checkBody(m, ch, r); herr != nil {
+		return Outcome{Channel: ch}, herr
 	}
 	ctype := mediaType(r)
-	opts := in.decodeOptions(m.Received, addr.Channel.Realm)
+	opts := in.decodeOptions(m.Received, ch.Realm)
 	var res decode.Result
+	var err error
+	if ctype == "application/x-www-form-urlencoded" && looksLikeJSON(m.Payload) && slot != "custom/airrohr" {
+		// curl -d '{"weight": 42}' without -H labels JSON as a form;
+		// read as a form, it would be one field named after the JSON.
+		ctype = "application/json"
+		res.Info = append(res.Info, "Content-Type says form, the body is JSON: read as JSON")
+	}
 	switch {
 	case slot == "custom/airrohr" && ctype == "application/json":
-		res, err = decode.Decode("airrohr.json", m.Payload, opts)
+		err = decodeInto(&res, "airrohr.json", m.Payload, opts)
 	case slot == "event" && ctype == "application/json":
-		res, err = decode.Decode("event.json", m.Payload, opts)
+		err = decodeInto(&res, "event.json", m.Payload, opts)
 	case slot == "event" && ctype == "application/x-www-form-urlencoded":
 		err = parseForm(m.Payload, func(fields map[string]any) error {
 			return decode.EventFromFields(fields, opts, &res)
 		})
 	case slot == "data" && ctype == "application/json":
-		res, err = decode.Decode("data.json", m.Payload, opts)
+		err = decodeInto(&res, "data.json", m.Payload, opts)
 	case slot == "data" && ctype == "application/x-www-form-urlencoded":
-		err = parseForm(m.Payload, func(fields map[string]any) error {
-			r, err := decode.ReadingFromObject(fields, opts, &res)
-			res.Readings = append(res.Readings, r)
-			return err
-		})
+		values, perr := url.ParseQuery(strings.TrimSpace(string(m.Payload)))
+		switch {
+		case perr != nil:
+			err = &decode.Error{Kind: "form", Err: fmt.Errorf("invalid form body: %w", perr)}
+		case values.Has("dataset"):
+			// Open Hive's GET: one positional CSV line, its time
+			// "timestamp-by-server" or the RTC's, read with the channel's
+			// CSV header.
+			line := strings.Replace(values.Get("dataset"), "timestamp-by-server", "", 1)
+			res, err = in.decodeCSV(ch, []byte(line), opts)
+		default:
+			rd, rerr := decode.ReadingFromObject(decode.FormFields(values), opts, &res)
+			res.Readings = append(res.Readings, rd)
+			err = rerr
+		}
 	case slot == "data" && (ctype == "text/csv" || ctype == "text/x-csv" || ctype == "application/csv"):
-		res, err = in.decodeCSV(addr.Channel, m.Payload, opts)
+		info := res.Info
+		res, err = in.decodeCSV(ch, m.Payload, opts)
+		res.Info = append(info, res.Info...)
 	default:
 		err := &decode.Error{Kind: "content-type", Err: fmt.Errorf("Unable to handle Content-Type '%s'", r.Header.Get("Content-Type"))}
-		in.fail(m, addr.Channel, err)
-		return Outcome{Channel: addr.Channel}, &httpError{http.StatusUnsupportedMediaType, err.Error()}
+		in.fail(m, ch, err)
+		return Outcome{Channel: ch}, &httpError{http.StatusUnsupportedMediaType, err.Error()}
 	}
-	return in.answer(r, m, addr.Channel, res, err)
+	return in.answer(r, m, ch, res, err)
+}
+
+// decodeInto decodes a payload for slot into res, keeping res's notes.
+func decodeInto(res *decode.Result, slot string, payload []byte, opts decode.Options) error {
+	info := res.Info
+	var err error
+	*res, err = decode.Decode(slot, payload, opts)
+	res.Info = append(info, res.Info...)
+	return err
+}
+
+// looksLikeJSON says whether a body starts like a JSON object or array.
+func looksLikeJSON(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
 }
 
 // checkBody applies Kotori's order: an empty body is 400 whatever its
@@ -349,6 +494,9 @@ func (in *Ingester) routeHTTP(r *http.Request, m Message, rt address.Route, caps
 		}
 		if herr := in.authorize(r, m, addr.Channel); herr != nil {
 			return Outcome{}, herr
+		}
+		if addr.Slot == "data" || addr.Slot == "event" {
+			return in.endpoint(r, m, addr.Channel, addr.Slot)
 		}
 		if herr := in.checkBody(m, addr.Channel, r); herr != nil {
 			return Outcome{Channel: addr.Channel}, herr

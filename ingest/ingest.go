@@ -9,12 +9,15 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,6 +156,10 @@ type Message struct {
 	// overwrites the first copy instead of adding a second point.
 	QoS       byte
 	Duplicate bool
+	// Relayed (external broker): the message came through a broker, which
+	// does not pass the DUP flag on; an identical QoS 1/2 message shortly
+	// after is taken for a redelivery too.
+	Relayed bool
 	// Replayed (external broker): a retained message replayed on
 	// subscription; it is stored only when it differs from what is stored.
 	Replayed bool
@@ -163,7 +170,7 @@ type Message struct {
 func (in *Ingester) HandleMQTT(ctx context.Context, m mqtt.Message) error {
 	_, err := in.HandleTopic(ctx, Message{
 		Transport: "mqtt", Source: m.Topic, Client: m.Client, Payload: m.Payload, Received: m.Received,
-		QoS: m.QoS, Duplicate: m.Duplicate, Replayed: m.Retained,
+		QoS: m.QoS, Duplicate: m.Duplicate, Relayed: m.Relayed, Replayed: m.Retained,
 	})
 	if errors.Is(err, ErrNotStored) {
 		return err
@@ -179,7 +186,7 @@ func (in *Ingester) HandleTopic(ctx context.Context, m Message) (Outcome, error)
 		m.Received = time.Now()
 	}
 	if m.QoS > 0 {
-		m.Received = in.recent.arrival(m.Source, m.Payload, m.Received, m.Duplicate)
+		m.Received = in.recent.arrival(m.Source, m.Payload, m.Received, m.Duplicate, m.Relayed)
 	}
 	if decode.IsIgnoredTopic(m.Source) {
 		return Outcome{Ignored: true}, nil
@@ -290,6 +297,9 @@ func (in *Ingester) fail(m Message, ch store.Channel, err error) {
 		Excerpt: Excerpt(m.Payload, 200),
 		Last:    m.Received.UTC(),
 	}
+	if m.Transport == "http" {
+		e.Excerpt = Excerpt(redactForm(m.Payload), 200)
+	}
 	if !ch.IsZero() {
 		e.Channel = ch.String()
 	}
@@ -328,4 +338,29 @@ func Excerpt(p []byte, n int) string {
 		b.WriteString("…")
 	}
 	return b.String()
+}
+
+// secretParams are the form keys whose values the error log does not
+// keep: an Ecowitt's PASSKEY, passwords, tokens.
+var secretParams = regexp.MustCompile(`(?i)pass|token|secret|^key$|apikey|api_key`)
+
+// redactForm returns a form-encoded body with the values of secretParams
+// replaced by "redacted", in place, and any other body unchanged.
+func redactForm(p []byte) []byte {
+	if !bytes.ContainsRune(p, '=') || bytes.ContainsAny(p, "{[\n") {
+		return p
+	}
+	parts := bytes.Split(p, []byte("&"))
+	changed := false
+	for i, part := range parts {
+		k, _, ok := bytes.Cut(part, []byte("="))
+		if name, err := url.QueryUnescape(string(k)); ok && err == nil && secretParams.MatchString(name) {
+			parts[i] = append(append([]byte{}, k...), "=redacted"...)
+			changed = true
+		}
+	}
+	if !changed {
+		return p
+	}
+	return bytes.Join(parts, []byte("&"))
 }

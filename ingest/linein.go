@@ -1,9 +1,13 @@
 package ingest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -106,4 +110,30 @@ func numbersAsJSON(fields map[string]any) map[string]any {
 		}
 	}
 	return fields
+}
+
+// createDatabase is the statement Telegraf's InfluxDB output sends to
+// /query when it starts (skip_database_creation = false by default).
+var createDatabase = regexp.MustCompile(`(?i)^\s*CREATE\s+DATABASE\s`)
+
+// influxQuery answers POST /query as InfluxDB 1.x would a CREATE DATABASE:
+// 200 and an empty result, as channels need no creating. Any other query
+// is a 400 with InfluxDB's error shape and an error-log entry: Apiary
+// stores what /write sends but answers no InfluxQL.
+func (in *Ingester) influxQuery(w http.ResponseWriter, r *http.Request, m Message) {
+	q := r.URL.Query().Get("q")
+	if values, err := url.ParseQuery(string(m.Payload)); err == nil && values.Get("q") != "" {
+		q = values.Get("q")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if createDatabase.MatchString(q) {
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"results":[{"statement_id":0}]}`+"\n")
+		return
+	}
+	err := &decode.Error{Kind: "lineproto", Err: fmt.Errorf("InfluxQL query %q: Apiary stores InfluxDB writes (POST /write) but answers no queries", Excerpt([]byte(q), 80))}
+	in.fail(m, store.Channel{}, err)
+	w.WriteHeader(http.StatusBadRequest)
+	b, _ := json.Marshal(map[string]string{"error": err.Err.Error()})
+	w.Write(append(b, '\n'))
 }

@@ -35,7 +35,10 @@ type Message struct {
 	Retained bool
 	// Duplicate is MQTT's DUP flag: the sender may have sent it before.
 	Duplicate bool
-	Received  time.Time
+	// Relayed: the message came from an external broker, which does not
+	// pass a device's DUP flag on.
+	Relayed  bool
+	Received time.Time
 }
 
 // Handler processes a message before it is acknowledged. A non-nil error
@@ -192,7 +195,7 @@ func (h *ingestHook) ID() string { return "apiary-ingest" }
 
 func (h *ingestHook) Provides(b byte) bool {
 	switch b {
-	case mochi.OnConnectAuthenticate, mochi.OnACLCheck, mochi.OnPublish, mochi.OnDisconnect:
+	case mochi.OnConnectAuthenticate, mochi.OnACLCheck, mochi.OnPublish, mochi.OnWillSent, mochi.OnDisconnect:
 		return true
 	}
 	return false
@@ -262,4 +265,26 @@ func (h *ingestHook) OnPublish(cl *mochi.Client, pk packets.Packet) (packets.Pac
 		return pk, packets.ErrRejectPacket
 	}
 	return pk, nil
+}
+
+// OnWillSent hands a will to ingest once the broker has published it:
+// mochi publishes a will to the subscribers without OnPublish, and a
+// Tasmota's tele/<topic>/LWT "Offline" or an ESPHome's <node>/status
+// "offline" is what tells the beekeeper the device died. Nobody waits
+// for its acknowledgement, so a failure is only logged (and in the
+// error log, by the handler).
+func (h *ingestHook) OnWillSent(cl *mochi.Client, pk packets.Packet) {
+	if cl.Net.Inline {
+		return
+	}
+	m := Message{
+		Topic:    pk.TopicName,
+		Client:   cl.ID,
+		Payload:  pk.Payload,
+		QoS:      pk.FixedHeader.Qos,
+		Received: time.Now(),
+	}
+	if err := h.handler(h.ctx, m); err != nil {
+		h.log.Warn("will not stored", "topic", pk.TopicName, "client", cl.ID, "err", err)
+	}
 }

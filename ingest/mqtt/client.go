@@ -150,6 +150,7 @@ func (s *Subscriber) receive(_ paho.Client, m paho.Message) {
 		QoS:       m.Qos(),
 		Retained:  m.Retained(),
 		Duplicate: m.Duplicate(),
+		Relayed:   true,
 		Received:  time.Now(),
 	})
 	if err != nil {

@@ -1,0 +1,306 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apiary-hive/apiary/ingest/address"
+	"github.com/apiary-hive/apiary/store"
+)
+
+const testMaxBody = 4 << 10
+
+// httpSite is an Ingester on a real store behind a real HTTP server that
+// hands it the POSTs and the GETs it accepts, as the appliance does.
+type httpSite struct {
+	st  *store.Store
+	in  *Ingester
+	url string
+}
+
+func newHTTPSite(t *testing.T) *httpSite {
+	t.Helper()
+	st, err := store.Open(store.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	routes, err := address.NewRouter([]address.Route{
+		{Path: "/write", Channel: "influx/{db|=default}/{measurement}/default", Slot: "lineproto"},
+		{Path: "/honig/beescale/add_line2.php", Channel: "hiveeyes/mois/yun/beescale", Slot: "data"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := New(st, Options{Resolver: address.Resolver{Routes: routes}})
+	h := in.HTTPHandler(testMaxBody)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && !in.AcceptsGET(r) {
+			http.Error(w, "the web interface", http.StatusTeapot)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return &httpSite{st: st, in: in, url: srv.URL}
+}
+
+func (s *httpSite) do(t *testing.T, method, path string, header http.Header, body []byte) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (s *httpSite) points(t *testing.T, ch, field string) []store.Point {
+	t.Helper()
+	parts := strings.Split(ch, "/")
+	c := store.Channel{Realm: parts[0], Network: parts[1], Gateway: parts[2], Node: parts[3]}
+	pts, err := s.st.Points(context.Background(), c, field, time.Unix(0, 0), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pts
+}
+
+func (s *httpSite) errorKinds(t *testing.T) map[string]store.ErrorEntry {
+	t.Helper()
+	out := map[string]store.ErrorEntry{}
+	for _, e := range s.st.Errors(store.ErrorFilter{}) {
+		out[e.Kind+" "+e.Source] = e
+	}
+	return out
+}
+
+func gzipped(t *testing.T, b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+func deflated(t *testing.T, b []byte) []byte {
+	var buf bytes.Buffer
+	zw := zlib.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// TestCompressedBodies: Telegraf gzips by default; deflate is read too; a
+// body that grows past the limit when decompressed (a zip bomb) is 413, an
+// unknown encoding 415, and both leave an error-log entry.
+func TestCompressedBodies(t *testing.T) {
+	s := newHTTPSite(t)
+	line := []byte("hx711,host=hive-1 weight=42.17 1700000000000000000\n")
+	bomb := gzipped(t, bytes.Repeat([]byte("a"), 64*testMaxBody))
+	if len(bomb) > testMaxBody {
+		t.Fatalf("the bomb is %d bytes compressed, not under the limit", len(bomb))
+	}
+	for _, c := range []struct {
+		name     string
+		encoding string
+		body     []byte
+		status   int
+		kind     string
+	}{
+		{"gzip", "gzip", gzipped(t, line), 204, ""},
+		{"deflate", "deflate", deflated(t, line), 204, ""},
+		{"identity", "", line, 204, ""},
+		{"bomb", "gzip", bomb, 413, "limit"},
+		{"not gzip", "gzip", line, 415, "content-encoding"},
+		{"brotli", "br", line, 415, "content-encoding"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := http.Header{"Content-Type": {"text/plain"}}
+			if c.encoding != "" {
+				h.Set("Content-Encoding", c.encoding)
+			}
+			status, body := s.do(t, "POST", "/write?db=telegraf", h, c.body)
+			if status != c.status {
+				t.Fatalf("status %d %s, want %d", status, body, c.status)
+			}
+			if c.kind != "" {
+				if _, ok := s.errorKinds(t)[c.kind+" /write"]; !ok {
+					t.Errorf("no %q entry for /write: %v", c.kind, s.errorKinds(t))
+				}
+			}
+		})
+	}
+	if pts := s.points(t, "influx/telegraf/hx711/default", "weight"); len(pts) != 1 || pts[0].Value != 42.17 {
+		t.Errorf("weight points %v, want the one reading (three times the same)", pts)
+	}
+}
+
+// TestAcceptsGET: which GETs are readings. Everything else is the web
+// interface's, the export API's first.
+func TestAcceptsGET(t *testing.T) {
+	s := newHTTPSite(t)
+	for _, c := range []struct {
+		target string
+		want   bool
+	}{
+		{"/api/hiveeyes/mois/yun/beescale/data?weight1=42.1", true},
+		{"/api-notls/hiveeyes/testdrive/a/b/data?dataset=timestamp-by-server,42", true},
+		{"/api/hiveeyes/testdrive/a/b/data?weight=1&token=s3cret", true},
+		{"/honig/beescale/add_line2.php?weight1=42.1", true},
+		{"/api/hiveeyes/testdrive/a/b/data.json?from=now-1d", false},
+		{"/api/hiveeyes/testdrive/a/b/data?from=now-1d&to=now&token=x", false},
+		{"/api/hiveeyes/testdrive/a/b/data", false},
+		{"/api/hiveeyes/testdrive/a/b/event?title=x", false},
+		{"/honig/beescale/add_line2.php", false},
+		{"/write?db=telegraf", false},
+		{"/?weight=1", false},
+	} {
+		r := httptest.NewRequest("GET", c.target, nil)
+		if got := s.in.AcceptsGET(r); got != c.want {
+			t.Errorf("AcceptsGET(%s) = %v, want %v", c.target, got, c.want)
+		}
+		if r := httptest.NewRequest("POST", c.target, nil); s.in.AcceptsGET(r) {
+			t.Errorf("AcceptsGET(POST %s) = true", c.target)
+		}
+	}
+}
+
+// TestGETReadings: beescale-yun's query string is a reading (the token is
+// not a field); Open Hive's positional dataset needs the channel's CSV
+// header first and is refused with Kotori's CSV message until then.
+func TestGETReadings(t *testing.T) {
+	s := newHTTPSite(t)
+	if status, body := s.do(t, "GET", "/honig/beescale/add_line2.php?weight1=42.123&temp1=12.50&lux=1234&token=x", nil, nil); status != 200 {
+		t.Fatalf("beescale-yun: %d %s", status, body)
+	}
+	if pts := s.points(t, "hiveeyes/mois/yun/beescale", "weight1"); len(pts) != 1 || pts[0].Value != 42.123 {
+		t.Errorf("weight1 %v", pts)
+	}
+	if pts := s.points(t, "hiveeyes/mois/yun/beescale", "token"); len(pts) != 0 {
+		t.Errorf("the token became a field: %v", pts)
+	}
+
+	path := "/api-notls/hiveeyes/testdrive/openhive/hive-1/data?dataset="
+	if status, body := s.do(t, "GET", path+url.QueryEscape("timestamp-by-server,42.5,21.5"), nil, nil); status != 400 || !strings.Contains(body, "CSV header") {
+		t.Errorf("dataset without a header: %d %s", status, body)
+	}
+	if status, body := s.do(t, "POST", "/api/hiveeyes/testdrive/openhive/hive-1/data", http.Header{"Content-Type": {"text/csv"}},
+		[]byte("## Date/Time,weight,temperature\n")); status != 200 {
+		t.Fatalf("header: %d %s", status, body)
+	}
+	before := time.Now()
+	// dtostrf's padding spaces, sent as "+".
+	if status, body := s.do(t, "GET", path+"timestamp-by-server,++42.500,+21.5", nil, nil); status != 200 {
+		t.Fatalf("dataset: %d %s", status, body)
+	}
+	pts := s.points(t, "hiveeyes/testdrive/openhive/hive-1", "weight")
+	if len(pts) != 1 || pts[0].Value != 42.5 || pts[0].Time.Before(before.Add(-time.Millisecond)) {
+		t.Errorf("weight %v, want 42.5 at its time of arrival", pts)
+	}
+}
+
+// TestJSONLabelledAsForm: curl -d '{"weight": 42.17}' without -H sends
+// JSON as a form; it is read as JSON, and the answer says so.
+func TestJSONLabelledAsForm(t *testing.T) {
+	s := newHTTPSite(t)
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	status, body := s.do(t, "POST", "/api/hiveeyes/testdrive/a/b/data", form, []byte(`{"weight": 42.17}`))
+	if status != 200 || !strings.Contains(body, "read as JSON") {
+		t.Fatalf("%d %s", status, body)
+	}
+	if pts := s.points(t, "hiveeyes/testdrive/a/b", "weight"); len(pts) != 1 || pts[0].Value != 42.17 {
+		t.Errorf("weight %v", pts)
+	}
+	// A real form still is one.
+	if status, body := s.do(t, "POST", "/api/hiveeyes/testdrive/a/b/data", form, []byte(`weight=42.19`)); status != 200 {
+		t.Fatalf("%d %s", status, body)
+	}
+	if pts := s.points(t, "hiveeyes/testdrive/a/b", "weight"); len(pts) != 2 {
+		t.Errorf("weight %v", pts)
+	}
+}
+
+// TestNoEndpointIsLogged: a POST where nothing listens is 404 and an
+// error-log entry, whose excerpt keeps no secret of the form.
+func TestNoEndpointIsLogged(t *testing.T) {
+	s := newHTTPSite(t)
+	status, _ := s.do(t, "POST", "/data/report/", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
+		[]byte("PASSKEY=B950C4D1&tempf=48.4&token=abc&humidity=80"))
+	if status != 404 {
+		t.Fatalf("status %d", status)
+	}
+	e, ok := s.errorKinds(t)["address /data/report/"]
+	if !ok {
+		t.Fatalf("no entry: %v", s.errorKinds(t))
+	}
+	if strings.Contains(e.Excerpt, "B950C4D1") || strings.Contains(e.Excerpt, "abc") || !strings.Contains(e.Excerpt, "tempf=48.4") {
+		t.Errorf("excerpt %q", e.Excerpt)
+	}
+}
+
+// TestInfluxQuery: Telegraf's CREATE DATABASE at start is answered as
+// InfluxDB would; other InfluxQL is refused and logged.
+func TestInfluxQuery(t *testing.T) {
+	s := newHTTPSite(t)
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	if status, body := s.do(t, "POST", "/query", form, []byte(`q=CREATE+DATABASE+%22telegraf%22`)); status != 200 || !strings.Contains(body, `"results"`) {
+		t.Errorf("create database: %d %s", status, body)
+	}
+	if len(s.errorKinds(t)) != 0 {
+		t.Errorf("entries after CREATE DATABASE: %v", s.errorKinds(t))
+	}
+	if status, body := s.do(t, "POST", "/query?q=SELECT+*+FROM+cpu", form, nil); status != 400 || !strings.Contains(body, `"error"`) {
+		t.Errorf("select: %d %s", status, body)
+	}
+	if _, ok := s.errorKinds(t)["lineproto /query"]; !ok {
+		t.Errorf("no entry for the query: %v", s.errorKinds(t))
+	}
+}
+
+// TestRedeliveryWindow: an identical QoS 1 message keeps its first time of
+// arrival when it is flagged DUP (up to the memory's age), or relayed by an
+// external broker (which drops the flag) within relayedWindow; otherwise
+// it is a new reading.
+func TestRedeliveryWindow(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name         string
+		after        time.Duration
+		dup, relayed bool
+		same         bool
+	}{
+		{"dup at once", time.Second, true, false, true},
+		{"dup after 50 minutes", 50 * time.Minute, true, false, true},
+		{"not dup, embedded", time.Second, false, false, false},
+		{"relayed within the window", relayedWindow - time.Second, false, true, true},
+		{"relayed after the window", relayedWindow + time.Second, false, true, false},
+	} {
+		r := newRecentMessages(16, time.Hour)
+		r.arrival("a/b/c/d/data.json", []byte(`{"w":1}`), t0, false, c.relayed)
+		got := r.arrival("a/b/c/d/data.json", []byte(`{"w":1}`), t0.Add(c.after), c.dup, c.relayed)
+		if got.Equal(t0) != c.same {
+			t.Errorf("%s: arrival %v, first %v", c.name, got, t0)
+		}
+		if other := r.arrival("a/b/c/d/data.json", []byte(`{"w":2}`), t0.Add(c.after), c.dup, c.relayed); other.Equal(t0) {
+			t.Errorf("%s: another payload took the first time", c.name)
+		}
+	}
+}
