@@ -358,8 +358,7 @@ func tpDashboardShows(t *testing.T, web, channel, s string) {
 }
 
 // tpWillStored waits until the will of a dropped device is stored as the
-// text value field = v (or, at the embedded broker, skips the test as the
-// known bug while it never is).
+// text value field = v.
 func tpWillStored(t *testing.T, tr transport, web, channel, field, v string) {
 	t.Helper()
 	deadline := time.Now().Add(1500 * time.Millisecond)
@@ -369,12 +368,6 @@ func tpWillStored(t *testing.T, tr transport, web, channel, field, v string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			if tr.name == "embedded" {
-				t.Skip("BUG: the embedded broker never hands a will to ingest: mochi's sendLWT publishes it to " +
-					"subscribers without calling the OnPublish hook (ingest/mqtt/broker.go provides OnPublish but not " +
-					"OnWillSent), so a Tasmota's tele/<topic>/LWT \"Offline\" or an ESPHome's <node>/status \"offline\" is " +
-					"never stored and the dashboard says Online after the device died. Through Mosquitto it works.")
-			}
 			t.Fatalf("the will %s = %q of %s was never stored: %v", field, v, channel, rows)
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -122,7 +122,7 @@ func TestHomie(t *testing.T) {
 					t.Errorf("weights %v", got)
 				}
 				climate := tpRowsUntil(t, web, "homie/default/beehive-1/climate", "four rounds",
-					tpAll(tpHasValues("temperature", 4), tpHasValues("lid", 4), tpHasRow("humidity", 61.2)))
+					tpAll(tpHasValues("temperature", 4), tpHasRow("lid", "closed"), tpHasRow("lid", "open"), tpHasRow("humidity", 61.2)))
 				if tpRow(climate, "lid", "open") == nil || tpRow(climate, "humidity", 61.2) == nil {
 					t.Errorf("climate rows: %v", climate)
 				}

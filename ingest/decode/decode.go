@@ -158,6 +158,10 @@ func Decode(slot string, payload []byte, opts Options) (Result, error) {
 		err = decodeTasmotaState(payload, opts, &res)
 	case is("airrohr.json") || is("custom/airrohr"):
 		err = decodeAirrohr(payload, opts, &res)
+	case strings.HasPrefix(slot, "data/$"):
+		// A Homie attribute of node-homie-basic's node "data" ($type,
+		// $properties): like its other Homie topics, no slot of Kotori's.
+		return res, fmt.Errorf("%w %q", ErrUnknownSlot, slot)
 	case strings.HasPrefix(slot, "data/") || strings.HasPrefix(slot, "measure/"):
 		_, name, _ := strings.Cut(slot, "/")
 		err = decodeSingleValue(name, payload, opts, &res)

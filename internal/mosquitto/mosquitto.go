@@ -37,6 +37,18 @@ func Start(t testing.TB) *Broker {
 // StartWithUser is Start with anonymous access off and one user.
 func StartWithUser(t testing.TB, user, password string) *Broker {
 	t.Helper()
+	return start(t, user, password, "")
+}
+
+// StartWithConf is Start with extra lines for mosquitto.conf
+// ("queue_qos0_messages true").
+func StartWithConf(t testing.TB, extra string) *Broker {
+	t.Helper()
+	return start(t, "", "", extra)
+}
+
+func start(t testing.TB, user, password, extra string) *Broker {
+	t.Helper()
 	bin, err := Binary()
 	if err != nil {
 		if os.Getenv("APIARY_REQUIRE_MOSQUITTO") == "1" {
@@ -44,7 +56,7 @@ func StartWithUser(t testing.TB, user, password string) *Broker {
 		}
 		t.Skip("!!! SKIPPED: mosquitto not installed; the external-broker tests need Debian's mosquitto (apt-get install mosquitto)")
 	}
-	b, err := RunWithUser(bin, t.TempDir(), user, password)
+	b, err := run(bin, t.TempDir(), user, password, extra)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +82,10 @@ func Run(bin, dir string) (*Broker, error) { return RunWithUser(bin, dir, "", ""
 
 // RunWithUser is Run with anonymous clients refused and one user allowed.
 func RunWithUser(bin, dir, user, password string) (*Broker, error) {
+	return run(bin, dir, user, password, "")
+}
+
+func run(bin, dir, user, password, extra string) (*Broker, error) {
 	b := &Broker{dir: dir}
 	port, err := freePort()
 	if err != nil {
@@ -98,7 +114,8 @@ persistence_location %s/
 max_queued_messages 0
 max_inflight_messages 0
 log_dest stderr
-`, b.port, auth, b.dir)), 0o644)
+%s
+`, b.port, auth, b.dir, extra)), 0o644)
 	b.log, _ = os.Create(filepath.Join(b.dir, "mosquitto.log"))
 	b.cmd = exec.Command(bin, "-c", conf)
 	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log
