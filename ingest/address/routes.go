@@ -126,7 +126,11 @@ func (r Route) Expand(caps map[string]string, vars Vars) (Address, error) {
 	if len(parts) != 4 {
 		return Address{}, fmt.Errorf("route %s: channel %q is not realm/network/gateway/node", r.pattern(), ch)
 	}
-	return Address{Channel: store.Channel{Realm: parts[0], Network: parts[1], Gateway: parts[2], Node: parts[3]}, Slot: slot}, nil
+	c := store.Channel{Realm: parts[0], Network: parts[1], Gateway: parts[2], Node: parts[3]}
+	if !c.Valid() {
+		return Address{}, fmt.Errorf("route %s: channel %q has an empty or invalid part", r.pattern(), ch)
+	}
+	return Address{Channel: c, Slot: slot}, nil
 }
 
 // expand replaces {…} in tmpl. A value may not add a "/", which would shift

@@ -70,6 +70,8 @@ func headerCells(line string) []string {
 }
 
 func splitCSV(line string) []string {
+	// Invalid UTF-8 becomes U+FFFD, as in JSON.
+	line = strings.ToValidUTF8(line, "\uFFFD")
 	cells := strings.Split(strings.ReplaceAll(line, ";", ","), ",")
 	for i, c := range cells {
 		c = strings.TrimSpace(c)

@@ -298,7 +298,9 @@ func FormFields(values map[string][]string) map[string]any {
 		if k == "PASSKEY" || len(values[k]) == 0 {
 			continue
 		}
-		out[k] = values[k][0]
+		// A form is bytes, not text: invalid UTF-8 becomes U+FFFD, as in
+		// JSON.
+		out[strings.ToValidUTF8(k, "\uFFFD")] = strings.ToValidUTF8(values[k][0], "\uFFFD")
 	}
 	return out
 }

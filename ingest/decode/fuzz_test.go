@@ -321,7 +321,7 @@ func FuzzTTN(f *testing.F) {
 
 // FuzzForm covers form and query bodies (Kotori's urlencoded data and
 // event, BEEP's form posts, Ecowitt): FormFields keeps the first value of a
-// key and drops PASSKEY; the readings, events and BEEP readings made of
+// key as UTF-8 and drops PASSKEY; the readings, events and BEEP readings made of
 // them keep the promises of checkResult.
 func FuzzForm(f *testing.F) {
 	f.Add("temperature=42.84&humidity=83.1&PASSKEY=x&temperature=1")
@@ -342,9 +342,13 @@ func FuzzForm(f *testing.F) {
 		if _, ok := fields["PASSKEY"]; ok {
 			t.Fatalf("PASSKEY kept from %q", body)
 		}
-		for k, v := range fields {
-			if s, ok := v.(string); !ok || s != values[k][0] {
-				t.Fatalf("field %q = %#v, want the first value %q", k, v, values[k][0])
+		for k, vs := range values {
+			if k == "PASSKEY" || len(vs) == 0 {
+				continue
+			}
+			want := strings.ToValidUTF8(vs[0], "\uFFFD")
+			if s, ok := fields[strings.ToValidUTF8(k, "\uFFFD")].(string); !ok || !utf8.ValidString(s) || s != want && strings.ToValidUTF8(k, "\uFFFD") == k {
+				t.Fatalf("field %q = %#v, want the first value %q as UTF-8", k, fields[k], vs[0])
 			}
 		}
 		clone := func() map[string]any { return FormFields(values) }
