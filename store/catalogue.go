@@ -52,10 +52,37 @@ type series struct {
 }
 
 type seriesUpdate struct {
-	s    *series
-	t    time.Time
-	num  float64
-	text string
+	s     *series
+	first time.Time // the oldest time written
+	t     time.Time // the newest, whose value num or text is
+	num   float64
+	text  string
+}
+
+// updateSet gathers the updates of a write, one per series: a commit of
+// thousands of readings touches a few dozen series.
+type updateSet struct {
+	list  []seriesUpdate
+	index map[*series]int
+}
+
+// add notes a value of se at t; of equal times the later one wins.
+func (u *updateSet) add(se *series, t time.Time, num float64, text string) {
+	if i, ok := u.index[se]; ok {
+		up := &u.list[i]
+		if t.Before(up.first) {
+			up.first = t
+		}
+		if !t.Before(up.t) {
+			up.t, up.num, up.text = t, num, text
+		}
+		return
+	}
+	if u.index == nil {
+		u.index = map[*series]int{}
+	}
+	u.index[se] = len(u.list)
+	u.list = append(u.list, seriesUpdate{se, t, t, num, text})
 }
 
 func (c *catalogue) init() {
@@ -223,8 +250,8 @@ func (c *catalogue) apply(updates []seriesUpdate) {
 	defer c.mu.Unlock()
 	for _, u := range updates {
 		s := u.s
-		if !s.hasData || u.t.Before(s.first) {
-			s.first = u.t
+		if !s.hasData || u.first.Before(s.first) {
+			s.first = u.first
 		}
 		if !s.hasData || !u.t.Before(s.last) {
 			s.last = u.t

@@ -209,7 +209,7 @@ func (s *Store) loadRecent() error {
 	for _, ce := range s.cat.chans {
 		ids[ce.id] = ce
 	}
-	var updates []seriesUpdate
+	var updates updateSet
 	var touched []chanHour
 	err := iterate(s.db, prefixRecent, func(k, v []byte) error {
 		chanID := binary.BigEndian.Uint32(k[1:5])
@@ -217,11 +217,11 @@ func (s *Store) loadRecent() error {
 		touched = append(touched, chanHour{chanID, hourOf(t)})
 		return decodeRecord(v, func(rv recordValue) {
 			if se := s.cat.seriesByID[rv.series]; se != nil {
-				updates = append(updates, seriesUpdate{se, t, rv.num, rv.text})
+				updates.add(se, t, rv.num, rv.text)
 			}
 		})
 	})
-	s.cat.apply(updates)
+	s.cat.apply(updates.list)
 	s.markDirty(touched)
 	return err
 }
@@ -372,9 +372,15 @@ func (s *Store) commit(reqs []*writeReq) error {
 	}
 	s.sealMu.RLock()
 	defer s.sealMu.RUnlock()
-	b := s.db.NewBatch()
+	size := 0
+	for _, req := range reqs {
+		for _, r := range req.readings {
+			size += 32 + 8*(len(r.Fields)+len(r.Text)+len(r.Tags))
+		}
+	}
+	b := s.db.NewBatchWithSize(size)
 	defer b.Close()
-	var updates []seriesUpdate
+	var updates updateSet
 	var points, readings int64
 	var fresh []*series
 	var freshChans []*chanEntry
@@ -397,7 +403,7 @@ func (s *Store) commit(reqs []*writeReq) error {
 				}
 				v.series = se.id
 				vals = append(vals, v)
-				updates = append(updates, seriesUpdate{se, r.Time, num, text})
+				updates.add(se, r.Time, num, text)
 			}
 			for name, v := range r.Fields {
 				if math.IsNaN(v) || math.IsInf(v, 0) || name == "" {
@@ -434,7 +440,7 @@ func (s *Store) commit(reqs []*writeReq) error {
 	for _, se := range fresh {
 		se.persisted.Store(true)
 	}
-	s.cat.apply(updates)
+	s.cat.apply(updates.list)
 	s.markDirty(touched)
 	s.readings.Add(readings)
 	s.points.Add(points)
