@@ -51,24 +51,7 @@ run() {
 	heading=$1
 	shift
 	go run ./build/benchingest -via build/bench-ingest.sh -n "$N" -qos1-n "$QOS1_N" -runs "$RUNS" -o "$section" "$@"
-	awk -v secfile="$section" -v heading="$heading" '
-		BEGIN {
-			while ((getline line < secfile) > 0) sec = sec line "\n"
-			close(secfile)
-		}
-		$0 == heading && !fence {
-			printf "%s", sec
-			skip = 1; done = 1
-			next
-		}
-		/^```/ { fence = !fence }
-		skip && !fence && /^##? / { skip = 0; print "" }
-		!skip { print }
-		END {
-			if (!done) printf "\n%s", sec
-		}
-	' "$OUT" >"$section.md"
-	mv "$section.md" "$OUT"
+	build/put-section.sh "$heading" "$section" "$OUT"
 }
 
 # The default configuration (sync = "always": a QoS 1 PUBACK after the fsync).
