@@ -797,7 +797,6 @@ func checkRows(t *testing.T, rows []map[string]any, want []map[string]any) {
 	if len(rows) != len(want) {
 		t.Errorf("%d rows exported, want %d", len(rows), len(want))
 	}
-	used := make([]bool, len(rows))
 	matches := func(row, w map[string]any) bool {
 		for k, v := range w {
 			got, ok := row[k]
@@ -807,15 +806,28 @@ func checkRows(t *testing.T, rows []map[string]any, want []map[string]any) {
 		}
 		return true
 	}
-next:
-	for _, w := range want {
+	// A want may match several rows ({"temperature_0": 44.7} matches every
+	// row that has it): find an assignment of rows to wants (augmenting
+	// paths), not the first greedy one.
+	owner := make([]int, len(rows)) // want index + 1 that owns row i, 0: none
+	var assign func(w int, seen []bool) bool
+	assign = func(w int, seen []bool) bool {
 		for i, r := range rows {
-			if !used[i] && matches(r, w) {
-				used[i] = true
-				continue next
+			if seen[i] || !matches(r, want[w]) {
+				continue
+			}
+			seen[i] = true
+			if owner[i] == 0 || assign(owner[i]-1, seen) {
+				owner[i] = w + 1
+				return true
 			}
 		}
-		t.Errorf("no exported row matches %v; rows: %v", w, rows)
+		return false
+	}
+	for w := range want {
+		if !assign(w, make([]bool, len(rows))) {
+			t.Errorf("no exported row matches %v; rows: %v", want[w], rows)
+		}
 	}
 }
 
