@@ -69,13 +69,15 @@ func (r Route) match(s string) (map[string]string, bool) {
 }
 
 func matchSegments(pat, parts []string) (map[string]string, bool) {
-	var caps map[string]string // allocated on the first capture
+	// Every message is tried against the routes before Kotori's
+	// addressing: fail fast, and allocate the captures only for a match.
+	if n := len(pat); n == 0 || pat[n-1] != "#" && n != len(parts) || pat[n-1] == "#" && len(parts) < n-1 {
+		return nil, false
+	}
+	captures := 0
 	for i, seg := range pat {
 		if seg == "#" {
-			return caps, true
-		}
-		if i >= len(parts) {
-			return nil, false
+			break
 		}
 		p := parts[i]
 		switch {
@@ -83,12 +85,13 @@ func matchSegments(pat, parts []string) (map[string]string, bool) {
 			if p == "" {
 				return nil, false
 			}
-			if caps == nil {
-				caps = map[string]string{}
-			}
-			caps[seg[1:len(seg)-1]] = p
+			captures++
 		case seg == "+":
 			if p == "" {
+				return nil, false
+			}
+		case !strings.ContainsAny(seg, "*?[\\"):
+			if seg != p {
 				return nil, false
 			}
 		default:
@@ -97,7 +100,19 @@ func matchSegments(pat, parts []string) (map[string]string, bool) {
 			}
 		}
 	}
-	return caps, len(parts) == len(pat)
+	if captures == 0 {
+		return nil, true
+	}
+	caps := make(map[string]string, captures)
+	for i, seg := range pat {
+		if seg == "#" {
+			break
+		}
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			caps[seg[1:len(seg)-1]] = parts[i]
+		}
+	}
+	return caps, true
 }
 
 // Vars supplies template values beyond the pattern's captures.
