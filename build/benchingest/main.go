@@ -39,7 +39,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -51,6 +50,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/apiary-hive/apiary/appliance"
+	"github.com/apiary-hive/apiary/internal/benchenv"
 	"github.com/apiary-hive/apiary/internal/mosquitto"
 )
 
@@ -616,9 +616,9 @@ func report(scenarios []scenario, results map[string]map[string][]result, bin st
 	}
 
 	w("\nMachine: %s, %s/%s, %d CPUs (nproc %s), %s; %s. Date: %s (took %s).\n",
-		cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), nproc(), memTotal(), mosquittoVersion(bin),
+		benchenv.CPUModel(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), benchenv.NProc(), benchenv.MemTotal(), mosquittoVersion(bin),
 		started.UTC().Format("2006-01-02 15:04 MST"), time.Since(started).Round(time.Second))
-	w("Apiary: %s. Go: %s; %s.\n", revision(), runtime.Version(), modVersions())
+	w("Apiary: %s. Go: %s; %s.\n", benchenv.Revision(), runtime.Version(), benchenv.ModVersions(modules))
 	if *flagCPUProfile != "" {
 		w("CPU profiling was on for the first Apiary run of each scenario (a few per cent slower).\n")
 	}
@@ -671,41 +671,6 @@ func command() string {
 	return strings.Join(args, " ")
 }
 
-func cpuModel() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
-}
-
-func nproc() string {
-	out, err := exec.Command("nproc").Output()
-	if err != nil {
-		return "?"
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func memTotal() string {
-	data, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return "memory unknown"
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return fmt.Sprintf("%.0f GiB RAM", kb/(1<<20))
-		}
-	}
-	return "memory unknown"
-}
-
 func mosquittoVersion(bin string) string {
 	out, _ := exec.Command(bin, "-h").CombinedOutput() // exits non-zero after printing the version
 	first, _, _ := strings.Cut(string(out), "\n")
@@ -715,43 +680,7 @@ func mosquittoVersion(bin string) string {
 	return first
 }
 
-func modVersions() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "module versions unknown"
-	}
-	want := map[string]string{
-		"github.com/mochi-mqtt/server/v2":     "mochi-mqtt",
-		"github.com/cockroachdb/pebble/v2":    "pebble",
-		"github.com/eclipse/paho.mqtt.golang": "paho",
-	}
-	var parts []string
-	for _, d := range bi.Deps {
-		if name, ok := want[d.Path]; ok {
-			parts = append(parts, name+" "+d.Version)
-		}
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ", ")
-}
-
 // ---------------------------------------------------------------- helpers
-
-// revision names the commit of the working tree the benchmark ran from, and
-// whether tracked files differ from it (read-only git: no index refresh).
-func revision() string {
-	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
-	if err != nil {
-		return "commit unknown"
-	}
-	rev := "commit " + strings.TrimSpace(string(out))
-	st := exec.Command("git", "status", "--porcelain", "--untracked-files=no")
-	st.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0")
-	if out, err := st.Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
-		rev += " with uncommitted changes"
-	}
-	return rev
-}
 
 func profileName(file, key string) string {
 	ext := filepath.Ext(file)
@@ -774,4 +703,11 @@ func progress(format string, args ...any) {
 func fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "benchingest: "+format+"\n", args...)
 	os.Exit(1)
+}
+
+// modules are the dependencies whose versions the report names.
+var modules = map[string]string{
+	"github.com/mochi-mqtt/server/v2":     "mochi-mqtt",
+	"github.com/cockroachdb/pebble/v2":    "pebble",
+	"github.com/eclipse/paho.mqtt.golang": "paho",
 }

@@ -58,7 +58,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,6 +69,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/apiary-hive/apiary/internal/benchenv"
 	"github.com/apiary-hive/apiary/internal/hivegen"
 	"github.com/apiary-hive/apiary/store"
 )
@@ -159,7 +159,7 @@ func main() {
 	}()
 
 	started := time.Now()
-	rep := &report{influxd: influxd, parts: parts, timings: map[string]time.Duration{}, revision: revision()}
+	rep := &report{influxd: influxd, parts: parts, timings: map[string]time.Duration{}, revision: benchenv.Revision()}
 	var apiaryBin string
 	if parts["live"] {
 		apiaryBin = *flagApiary
@@ -178,7 +178,7 @@ func main() {
 		waitQuiet("write")
 		t := time.Now()
 		c0 := readCPU()
-		rep.loads = append(rep.loads, "write "+loadAvg())
+		rep.loads = append(rep.loads, "write "+benchenv.LoadAvg())
 		rep.write = runWrite(influxd)
 		rep.timings["write"] = time.Since(t)
 		rep.others = append(rep.others, fmt.Sprintf("write %.2f", readCPU().othersSince(c0)))
@@ -187,7 +187,7 @@ func main() {
 		waitQuiet("query")
 		t := time.Now()
 		c0 := readCPU()
-		rep.loads = append(rep.loads, "query "+loadAvg())
+		rep.loads = append(rep.loads, "query "+benchenv.LoadAvg())
 		rep.query = runQuery(influxd)
 		rep.timings["query"] = time.Since(t)
 		rep.others = append(rep.others, fmt.Sprintf("query %.2f", readCPU().othersSince(c0)))
@@ -196,7 +196,7 @@ func main() {
 		waitQuiet("live")
 		t := time.Now()
 		c0 := readCPU()
-		rep.loads = append(rep.loads, "live "+loadAvg())
+		rep.loads = append(rep.loads, "live "+benchenv.LoadAvg())
 		rep.live = runLive(apiaryBin, influxd)
 		rep.timings["live"] = time.Since(t)
 		rep.others = append(rep.others, fmt.Sprintf("live %.2f", readCPU().othersSince(c0)))
@@ -1739,15 +1739,15 @@ func (rep *report) markdown() string {
 		}
 	}
 	w("\nMachine: %s, %s/%s, %d CPUs (nproc %s), %s, data on %s. Date: %s (took %s: %s).\n",
-		cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), nproc(), memTotal(), fsType(*flagDir),
+		benchenv.CPUModel(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), benchenv.NProc(), benchenv.MemTotal(), fsType(*flagDir),
 		rep.started.UTC().Format("2006-01-02 15:04 MST"), time.Since(rep.started).Round(time.Second), strings.Join(took, ", "))
 	w("The machine is shared: other processes used on average %s cores (of %d) during the parts (each part waits first, up to %s, until they use less than %.2f); the 1-minute load average was %s when the parts started.\n",
 		strings.Join(rep.others, ", "), runtime.NumCPU(), *flagQuietWait, quietCores, strings.Join(rep.loads, ", "))
 	rev := rep.revision
-	if now := revision(); now != rev {
+	if now := benchenv.Revision(); now != rev {
 		rev += fmt.Sprintf(" when the run started (%s at its end)", strings.TrimPrefix(now, "commit "))
 	}
-	w("Apiary: %s. Go: %s; %s. InfluxDB: %s.\n", rev, runtime.Version(), modVersions(), influxVersion(rep.influxd))
+	w("Apiary: %s. Go: %s; %s. InfluxDB: %s.\n", rev, runtime.Version(), benchenv.ModVersions(modules), influxVersion(rep.influxd))
 	if *flagVia != "" {
 		w("\nCommand: `%s`, which runs `%s`\n", *flagVia, command())
 	} else {
@@ -2183,87 +2183,6 @@ func waitQuiet(part string) {
 	}
 }
 
-// loadAvg is the 1-minute load average.
-func loadAvg() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Fields(string(data))[0]
-}
-
-func cpuModel() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
-}
-
-func nproc() string {
-	out, err := exec.Command("nproc").Output()
-	if err != nil {
-		return "?"
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func memTotal() string {
-	data, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return "memory unknown"
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return fmt.Sprintf("%.0f GiB RAM", kb/(1<<20))
-		}
-	}
-	return "memory unknown"
-}
-
-func modVersions() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "module versions unknown"
-	}
-	want := map[string]string{
-		"github.com/mochi-mqtt/server/v2":     "mochi-mqtt",
-		"github.com/cockroachdb/pebble/v2":    "pebble",
-		"github.com/eclipse/paho.mqtt.golang": "paho",
-		"github.com/klauspost/compress":       "klauspost/compress",
-	}
-	var parts []string
-	for _, d := range bi.Deps {
-		if name, ok := want[d.Path]; ok {
-			parts = append(parts, name+" "+d.Version)
-		}
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ", ")
-}
-
-// revision names the commit of the working tree the benchmark ran from, and
-// whether tracked files differ from it (read-only git: no index refresh).
-func revision() string {
-	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
-	if err != nil {
-		return "commit unknown"
-	}
-	rev := "commit " + strings.TrimSpace(string(out))
-	st := exec.Command("git", "status", "--porcelain", "--untracked-files=no")
-	st.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0")
-	if out, err := st.Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
-		rev += " with uncommitted changes"
-	}
-	return rev
-}
-
 func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 }
@@ -2272,4 +2191,12 @@ func fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "benchstore: "+format+"\n", args...)
 	killChildren()
 	os.Exit(1)
+}
+
+// modules are the dependencies whose versions the report names.
+var modules = map[string]string{
+	"github.com/mochi-mqtt/server/v2":     "mochi-mqtt",
+	"github.com/cockroachdb/pebble/v2":    "pebble",
+	"github.com/eclipse/paho.mqtt.golang": "paho",
+	"github.com/klauspost/compress":       "klauspost/compress",
 }

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/apiary-hive/apiary/internal/benchenv"
 )
 
 // apiary is the appliance under test: the real binary, built from this
@@ -177,27 +179,6 @@ func (a *apiary) logLines(level string) []string {
 	return append([]string(nil), a.lines[level]...)
 }
 
-// procStatus reads the kB values of /proc/<pid>/status (VmRSS, VmHWM...).
-func procStatus(pid int) (map[string]int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]int64{}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok || !strings.HasPrefix(k, "Vm") {
-			continue
-		}
-		f := strings.Fields(v)
-		if len(f) == 2 && f[1] == "kB" {
-			n, _ := strconv.ParseInt(f[0], 10, 64)
-			out[k] = n
-		}
-	}
-	return out, nil
-}
-
 // cpuSeconds is the user and system CPU time of the process so far
 // (/proc/<pid>/stat, in USER_HZ = 100 ticks per second on Linux).
 func cpuSeconds(pid int) (float64, error) {
@@ -238,7 +219,7 @@ func sampleRSS(pid int) *rssSampler {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
-			if st, err := procStatus(pid); err == nil {
+			if st, err := benchenv.ProcStatus(pid); err == nil {
 				rss := st["VmRSS"]
 				s.mu.Lock()
 				s.n++

@@ -46,7 +46,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -55,6 +54,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/apiary-hive/apiary/internal/benchenv"
 )
 
 var (
@@ -164,7 +165,7 @@ func run(valid []kindSpec) int {
 		}
 	}()
 	progress("apiary (pid %d) ready: web %s, mqtt %s", a.pid, a.web, a.mqtt)
-	rssIdle, _ := procStatus(a.pid)
+	rssIdle, _ := benchenv.ProcStatus(a.pid)
 	cpu0, _ := cpuSeconds(a.pid)
 	rss := sampleRSS(a.pid)
 
@@ -248,13 +249,13 @@ wait:
 	stored, _ = storedReadings(a.web)
 	progress("drained in %s: store counter %d, readings sent %d", drained.Round(time.Millisecond), stored, wantWrites)
 	cpu1, _ := cpuSeconds(a.pid)
-	afterTraffic, _ := procStatus(a.pid)
+	afterTraffic, _ := benchenv.ProcStatus(a.pid)
 
 	r := verify(a, l)
 	r.stored, r.wantWrites = stored, wantWrites
 	r.runTime, r.drain, r.interrupted = runTime, drained, interrupted
 	r.cpu0, r.cpu1 = cpu0, cpu1
-	final, _ := procStatus(a.pid)
+	final, _ := benchenv.ProcStatus(a.pid)
 	rss.finish()
 	r.idle, r.afterTraffic, r.final, r.rss = rssIdle, afterTraffic, final, rss
 	r.stopTook, r.stopErr = a.stop(3 * time.Minute)
@@ -578,8 +579,8 @@ func (r *result) report() (string, bool) {
 		w("\nCounting (see build/soak/kinds.go for each kind's wire behaviour):\n\n%s", strings.Join(counting, ""))
 	}
 	w("\nMachine: %s, %s/%s, %d CPUs, %s. Date: %s (took %s). Apiary: %s. Go: %s.\n",
-		cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), memTotal(),
-		r.started.UTC().Format("2006-01-02 15:04 MST"), time.Since(r.started).Round(time.Second), revision(), runtime.Version())
+		benchenv.CPUModel(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), benchenv.MemTotal(),
+		r.started.UTC().Format("2006-01-02 15:04 MST"), time.Since(r.started).Round(time.Second), benchenv.Revision(), runtime.Version())
 	if *flagVia != "" {
 		w("Command: `%s`, which runs `%s`\n", *flagVia, command())
 	} else {
@@ -648,50 +649,6 @@ func command() string {
 		}
 	}
 	return strings.Join(args, " ")
-}
-
-func cpuModel() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
-}
-
-func memTotal() string {
-	st, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return "memory unknown"
-	}
-	for _, line := range strings.Split(string(st), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
-			var kb float64
-			fmt.Sscan(f[1], &kb)
-			return fmt.Sprintf("%.0f GiB RAM", kb/(1<<20))
-		}
-	}
-	return "memory unknown"
-}
-
-// revision names the commit of the working tree, and whether tracked
-// files differ from it.
-func revision() string {
-	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
-	if err != nil {
-		return "commit unknown"
-	}
-	rev := "commit " + strings.TrimSpace(string(out))
-	st := exec.Command("git", "status", "--porcelain", "--untracked-files=no")
-	st.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0")
-	if out, err := st.Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
-		rev += " with uncommitted changes"
-	}
-	return rev
 }
 
 func progress(format string, args ...any) {
