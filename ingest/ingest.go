@@ -345,12 +345,13 @@ func Excerpt(p []byte, n int) string {
 var secretParams = regexp.MustCompile(`(?i)pass|token|secret|^key$|apikey|api_key`)
 
 // redactForm returns a form-encoded body with the values of secretParams
-// replaced by "redacted", in place, and any other body unchanged.
+// replaced by "redacted" (a copy), and any other body unchanged.
 func redactForm(p []byte) []byte {
-	if !bytes.ContainsRune(p, '=') || bytes.ContainsAny(p, "{[\n") {
+	q := bytes.TrimSpace(p)
+	if !bytes.ContainsRune(q, '=') || bytes.ContainsAny(q, "{[\n") {
 		return p
 	}
-	parts := bytes.Split(p, []byte("&"))
+	parts := bytes.Split(q, []byte("&"))
 	changed := false
 	for i, part := range parts {
 		k, _, ok := bytes.Cut(part, []byte("="))
