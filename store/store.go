@@ -718,12 +718,16 @@ func (s *Store) rolledUp(ctx context.Context, chanID uint32, want map[uint32]boo
 		if err != nil {
 			return nil, err
 		}
-		for id, bs := range hours {
-			for _, b := range bs {
-				if dirty[b.Start] || (daily && !dirtyDay[dayOf(b.Start)]) {
-					continue
+		if !daily && len(dirty) == 0 {
+			out = hours // all of them, as read: no copy
+		} else {
+			for id, bs := range hours {
+				for _, b := range bs {
+					if dirty[b.Start] || (daily && !dirtyDay[dayOf(b.Start)]) {
+						continue
+					}
+					out[id] = append(out[id], b)
 				}
-				out[id] = append(out[id], b)
 			}
 		}
 	}
@@ -768,6 +772,12 @@ func (s *Store) readRollups(chanID uint32, r resolution, from, to time.Time, wan
 	}
 	defer it.Close()
 	out := map[uint32][]Bucket{}
+	// At most one bucket per width in [from, to]: sized once, a year of
+	// hourly buckets is not copied over and over as it grows.
+	capacity := int(to.Sub(from)/r.width) + 1
+	if capacity > 1<<16 {
+		capacity = 1 << 16
+	}
 	for it.First(); it.Valid(); it.Next() {
 		v, err := it.ValueAndErr()
 		if err != nil {
@@ -781,6 +791,9 @@ func (s *Store) readRollups(chanID uint32, r resolution, from, to time.Time, wan
 		for series, slots := range blk {
 			for _, b := range slots {
 				if b.Count > 0 && !b.Start.Before(from) && !b.Start.After(to) {
+					if out[series] == nil {
+						out[series] = make([]Bucket, 0, capacity)
+					}
 					out[series] = append(out[series], b)
 				}
 			}
