@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,12 @@ type Subscriber struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	connected atomic.Bool
+	// handling is held (read) by every message being handled; Close takes
+	// it to wait for them, so that a message stored is also acknowledged
+	// before the connection goes: else the broker delivers it again after
+	// the restart, and a clock-less reading would be stored twice.
+	handling sync.RWMutex
+	closing  bool // under handling
 }
 
 // NewSubscriber prepares a subscriber; Start connects.
@@ -114,13 +121,30 @@ func (s *Subscriber) Start() {
 // Connected reports whether the subscriber is connected now.
 func (s *Subscriber) Connected() bool { return s.connected.Load() }
 
-// Close disconnects. Messages not yet acknowledged stay with the broker.
+// Close waits (up to closeWait) for the messages being handled to be
+// stored and acknowledged, then disconnects. Messages not yet acknowledged
+// stay with the broker.
 func (s *Subscriber) Close() error {
+	drained := make(chan struct{})
+	go func() {
+		s.handling.Lock()
+		s.closing = true
+		s.handling.Unlock()
+		close(drained)
+	}()
+	select {
+	case <-drained:
+	case <-time.After(closeWait):
+		s.log.Warn("messages still being stored at close; the broker delivers them again", "waited", closeWait)
+	}
 	s.cancel()
 	s.client.Disconnect(250)
 	s.connected.Store(false)
 	return nil
 }
+
+// closeWait bounds how long Close waits for messages being stored.
+const closeWait = 10 * time.Second
 
 func (s *Subscriber) onConnect(c paho.Client) {
 	// The broker keeps the subscriptions of a persistent session, but a
@@ -143,6 +167,11 @@ func (s *Subscriber) onConnect(c paho.Client) {
 // receive runs for each message in its own goroutine (order does not
 // matter: each reading carries its own time).
 func (s *Subscriber) receive(_ paho.Client, m paho.Message) {
+	s.handling.RLock()
+	defer s.handling.RUnlock()
+	if s.closing {
+		return // not acknowledged: the broker keeps it for the next start
+	}
 	err := s.opts.Handler(s.ctx, Message{
 		Topic:     m.Topic(),
 		Client:    "external:" + s.opts.ClientID,
