@@ -560,8 +560,8 @@ func errorLog(t *testing.T, web string, filter url.Values) []errorEntry {
 	}
 	defer resp.Body.Close()
 	var es []errorEntry
-	if err := json.NewDecoder(resp.Body).Decode(&es); err != nil {
-		t.Fatal(err)
+	if err := json.NewDecoder(resp.Body).Decode(&es); resp.StatusCode != 200 || err != nil {
+		t.Fatalf("/api/errors: %d %v", resp.StatusCode, err)
 	}
 	return es
 }

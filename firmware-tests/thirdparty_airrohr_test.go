@@ -54,14 +54,14 @@ func TestAirrohrPushAPI(t *testing.T) {
 	channel := "sensor-community/default/default/esp8266-12041741"
 	rows := tpRowsUntil(t, web, channel, "six pushes", func(rows []map[string]any) bool { return len(rows) == 6 })
 	for _, r := range rows {
-		tpArrival(t, r, start)
+		arrivalTimes(t, []map[string]any{r}, start)
 		if _, ok := r["software_version"]; ok {
 			t.Errorf("software_version stored: %v", r)
 		}
 	}
 	tpCheckRow(t, "first SDS011 push", tpRow(rows, "P1", 35.67), map[string]any{"P2": 17.0, "temperature": nil})
 	tpCheckRow(t, "last BME280 push", tpRow(rows, "temperature", -0.83), map[string]any{"pressure": 100535.97, "humidity": 66.73, "P1": nil})
-	tpCheckDashboard(t, web, channel, map[string]string{
+	checkDashboard(t, web, channel, map[string]string{
 		"P1": "Other", "P2": "Other", "temperature": "Temperature", "humidity": "Humidity", "pressure": "Pressure"})
 	tpOnlyErrors(t, web)
 }
@@ -138,7 +138,7 @@ func TestAirrohrInfluxDB(t *testing.T) {
 	}
 	channel := "influx/sensorcommunity/feinstaub/esp8266-12041741"
 	rows := tpRowsUntil(t, web, channel, "the reading", func(rows []map[string]any) bool { return len(rows) == 1 })
-	tpArrival(t, rows[0], start)
+	arrivalTimes(t, []map[string]any{rows[0]}, start)
 	tpCheckRow(t, "reading", rows[0], map[string]any{"SDS_P1": 35.67, "SDS_P2": 17.0, "BME280_temperature": -2.83,
 		"BME280_pressure": 100535.97, "BME280_humidity": 66.73, "samples": 3016882.0, "interval": 145000.0, "signal": -66.0})
 	tpOnlyErrors(t, web)

@@ -72,12 +72,12 @@ func TestBEEP(t *testing.T) {
 				t.Errorf("the device key is stored as a field: %v", rows[0])
 			}
 			if c.at == "" {
-				tpArrival(t, rows[0], start)
+				arrivalTimes(t, []map[string]any{rows[0]}, start)
 			} else if rows[0]["time"] != c.at {
 				t.Errorf("time %v, want %s", rows[0]["time"], c.at)
 			}
 			if c.dashboard != nil {
-				tpCheckDashboard(t, web, channel, c.dashboard)
+				checkDashboard(t, web, channel, c.dashboard)
 			}
 			tpOnlyErrors(t, web)
 		})

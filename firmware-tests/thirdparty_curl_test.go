@@ -71,7 +71,7 @@ func TestCurlKotoriAPI(t *testing.T) {
 	}
 	node1 := tpRowsUntil(t, web, "hiveeyes/testdrive/area-42/node-1", "three readings", func(rows []map[string]any) bool { return len(rows) == 3 })
 	for _, r := range node1 {
-		tpArrival(t, r, start)
+		arrivalTimes(t, []map[string]any{r}, start)
 	}
 	tpCheckRow(t, "curl json", tpRow(node1, "weight", 42.17), map[string]any{"temperature": 21.5, "humidity": 61.5})
 	tpCheckRow(t, "httpie json", tpRow(node1, "temperature", 42.84), map[string]any{"humidity": 83.0, "weight": nil})
@@ -131,7 +131,7 @@ func TestCurlMistakes(t *testing.T) {
 			if e.Channel != "hiveeyes/testdrive/area-42/node-1" || e.Client != "127.0.0.1" {
 				t.Errorf("entry: %+v", e)
 			}
-			if _, st, _ := tpRows(t, web, "hiveeyes/testdrive/area-42/node-1"); st != 404 {
+			if _, st, _ := exportRows(t, web, "hiveeyes/testdrive/area-42/node-1"); st != 404 {
 				t.Errorf("something was stored (export status %d)", st)
 			}
 		})
@@ -149,13 +149,13 @@ func TestCurlJSONAsForm(t *testing.T) {
 	web, _ := tpHTTP(t)
 	path := "/api/hiveeyes/testdrive/area-42/node-1/data"
 	status, answer, _ := tpRequest(t, "POST", web+path, withHeader(curlHeaders, "Content-Type", "application/x-www-form-urlencoded"), `{"weight": 42.17}`)
-	rows, _, _ := tpRows(t, web, "hiveeyes/testdrive/area-42/node-1")
+	rows, _, _ := exportRows(t, web, "hiveeyes/testdrive/area-42/node-1")
 	switch {
 	case status == 200 && len(rows) == 1 && rows[0]["weight"] == 42.17:
 		// understood
 	case status >= 400 && status < 500:
 		logged := false
-		for _, e := range tpErrors(t, web) {
+		for _, e := range errorLog(t, web, nil) {
 			logged = logged || e.Source == path
 		}
 		if !logged {

@@ -60,7 +60,7 @@ func TestEcowitt(t *testing.T) {
 	channel := "hiveeyes/testdrive/area-42/weather"
 	rows := tpRowsUntil(t, web, channel, "three uploads", func(rows []map[string]any) bool { return len(rows) == 3 })
 	for i, r := range rows {
-		tpArrival(t, r, start)
+		arrivalTimes(t, []map[string]any{r}, start)
 		tpCheckRow(t, fmt.Sprint("upload ", i), r, map[string]any{
 			"tempf": 48.4 + float64(i), "humidity": 80.0, "baromrelin": 29.713, "windspeedmph": 1.12, "dailyrainin": 0.028,
 			"wh90batt": 3.04, "model": "HP1000SE-PRO_Pro_V1.8.5", "freq": "868M", "stationtype": "EasyWeatherPro_V5.0.6",
@@ -69,7 +69,7 @@ func TestEcowitt(t *testing.T) {
 			t.Errorf("the PASSKEY is in the export: %v", r)
 		}
 	}
-	fields := tpDashboard(t, web, channel)
+	fields := dashboardFields(t, web, channel)
 	if _, ok := fields["PASSKEY"]; ok {
 		t.Errorf("the PASSKEY is on the dashboard")
 	}
@@ -99,7 +99,7 @@ func TestEcowittDefaultPath(t *testing.T) {
 		t.Errorf("status %d %s, want 404", status, body)
 	}
 	time.Sleep(50 * time.Millisecond)
-	for _, e := range tpErrors(t, web) {
+	for _, e := range errorLog(t, web, nil) {
 		if e.Source == "/data/report/" {
 			if strings.Contains(e.Excerpt, "B950C4D1") {
 				t.Errorf("the error log keeps the PASSKEY: %+v", e)

@@ -98,7 +98,7 @@ func TestESPHomeHiveScale(t *testing.T) {
 				if v, ok := r["hive_weight"]; ok && v != nil {
 					got = append(got, v)
 				}
-				tpArrival(t, r, start)
+				arrivalTimes(t, []map[string]any{r}, start)
 			}
 			if fmt.Sprint(got) != "[42.37 42.38 42.36 42.41 42.4]" {
 				t.Errorf("weights in the export: %v", got)
@@ -121,7 +121,7 @@ func TestESPHomeHiveScale(t *testing.T) {
 			if tpRow(rows, "esphome_version", "2025.4.0 Apr 10 2025, 10:00:00") == nil || tpRow(rows, "status", "online") == nil {
 				t.Errorf("version or status missing: %v", rows)
 			}
-			tpCheckDashboard(t, web, channel, map[string]string{
+			checkDashboard(t, web, channel, map[string]string{
 				"hive_weight": "Weight", "brood_temperature": "Temperature inside", "outside_humidity": "Humidity",
 				"battery_voltage": "Battery", "lid_open": "Other", "esphome_version": "text", "status": "text",
 			})
@@ -156,7 +156,7 @@ func TestESPHomeDefaultTopics(t *testing.T) {
 			tpRowsUntil(t, web, "esphome/default/default/beehive-scale", "the weight", tpHasRow("hive_weight", 42.37))
 			time.Sleep(100 * time.Millisecond)
 			var bugs []string
-			for _, e := range tpErrors(t, web) {
+			for _, e := range errorLog(t, web, nil) {
 				if e.Source == "esphome/discover/beehive-scale" || e.Source == "beehive-scale/debug" {
 					bugs = append(bugs, fmt.Sprintf("%s (%s: %s)", e.Source, e.Kind, e.Message))
 				}
@@ -199,7 +199,7 @@ func TestESPHomeRetainedReplay(t *testing.T) {
 	other.state("binary_sensor", "door", "ON")
 	tpRowsUntil(t, app.web(), "esphome/default/default/beehive-door", "the other node", tpHasRow("door", 1.0))
 	time.Sleep(200 * time.Millisecond)
-	after, _, _ := tpRows(t, app.web(), channel)
+	after, _, _ := exportRows(t, app.web(), channel)
 	if len(after) != len(before) {
 		t.Errorf("after the restart the node has %d rows, before %d: the replayed retained states were stored again: %v", len(after), len(before), after)
 	}

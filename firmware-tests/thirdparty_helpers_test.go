@@ -10,7 +10,6 @@ package firmwaretests
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -20,7 +19,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -181,26 +179,13 @@ func (d *tpDevice) drop() {
 	}
 }
 
-// tpRows returns the channel's JSON export (all of its time).
-func tpRows(t *testing.T, web, channel string) ([]map[string]any, int, string) {
-	t.Helper()
-	status, body := tpGet(t, web+"/api/"+channel+"/data.json?from=2000-01-01&to=now%2B1h")
-	var rows []map[string]any
-	if status == 200 {
-		if err := json.Unmarshal([]byte(body), &rows); err != nil {
-			t.Fatalf("export of %s: %v: %.300s", channel, err, body)
-		}
-	}
-	return rows, status, body
-}
-
 // tpRowsUntil polls the channel's JSON export until ok accepts its rows,
 // and fails the test with the last rows when it never does.
 func tpRowsUntil(t *testing.T, web, channel string, what string, ok func([]map[string]any) bool) []map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		rows, status, body := tpRows(t, web, channel)
+		rows, status, body := exportRows(t, web, channel)
 		if ok(rows) {
 			return rows
 		}
@@ -268,19 +253,6 @@ func tpCheckRow(t *testing.T, what string, row map[string]any, want map[string]a
 	}
 }
 
-// tpArrival checks that a row's time is a time of arrival: in [from, now].
-func tpArrival(t *testing.T, row map[string]any, from time.Time) {
-	t.Helper()
-	s, _ := row["time"].(string)
-	at, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		t.Fatalf("row time %q: %v", row["time"], err)
-	}
-	if at.Before(from.Add(-time.Millisecond).Truncate(time.Millisecond)) || at.After(time.Now().Add(time.Second)) {
-		t.Errorf("row time %v is not the time of arrival (after %v)", at, from)
-	}
-}
-
 func tpGet(t *testing.T, u string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(u)
@@ -290,53 +262,6 @@ func tpGet(t *testing.T, u string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
-}
-
-var (
-	tpDataField = regexp.MustCompile(`<span title="([^"]*)">`)
-	tpTextField = regexp.MustCompile(`<dt>([^<]*)</dt>`)
-)
-
-// tpDashboard returns the fields on a node's dashboard (all of its time),
-// each with the chart (family) that draws it, or "text" for a text value.
-func tpDashboard(t *testing.T, web, channel string) map[string]string {
-	t.Helper()
-	status, page := tpGet(t, web+"/d/"+channel+"?range=all")
-	if status != 200 {
-		t.Fatalf("dashboard of %s: status %d %.200s", channel, status, page)
-	}
-	fields := map[string]string{}
-	for _, fig := range strings.Split(page, `<figure class="chart-box" data-family="`)[1:] {
-		family, rest, _ := strings.Cut(fig, `"`)
-		caption, _, _ := strings.Cut(rest, "</figcaption>")
-		for _, m := range tpDataField.FindAllStringSubmatch(caption, -1) {
-			fields[html.UnescapeString(m[1])] = html.UnescapeString(family)
-		}
-	}
-	if _, text, ok := strings.Cut(page, "<h2>Text values</h2>"); ok {
-		text, _, _ = strings.Cut(text, "</dl>")
-		for _, m := range tpTextField.FindAllStringSubmatch(text, -1) {
-			fields[html.UnescapeString(m[1])] = "text"
-		}
-	}
-	return fields
-}
-
-// tpCheckDashboard checks that the dashboard shows exactly the fields of
-// want, each in its chart (or "text").
-func tpCheckDashboard(t *testing.T, web, channel string, want map[string]string) {
-	t.Helper()
-	got := tpDashboard(t, web, channel)
-	for f, fam := range want {
-		if got[f] != fam {
-			t.Errorf("dashboard of %s: field %q in %q, want %q", channel, f, got[f], fam)
-		}
-	}
-	for f, fam := range got {
-		if _, ok := want[f]; !ok {
-			t.Errorf("dashboard of %s shows the unexpected field %q (%s)", channel, f, fam)
-		}
-	}
 }
 
 // tpDashboardShows waits until the node's dashboard HTML contains s (the
@@ -363,7 +288,7 @@ func tpWillStored(t *testing.T, tr transport, web, channel, field, v string) {
 	t.Helper()
 	deadline := time.Now().Add(1500 * time.Millisecond)
 	for {
-		rows, _, _ := tpRows(t, web, channel)
+		rows, _, _ := exportRows(t, web, channel)
 		if tpRow(rows, field, v) != nil {
 			return
 		}
@@ -383,35 +308,14 @@ func tpClient(tr transport, deviceID string) string {
 	return deviceID
 }
 
-// tpError is an entry of GET /api/errors.
-type tpError struct {
-	Count   int64  `json:"count"`
-	Kind    string `json:"kind"`
-	Channel string `json:"channel"`
-	Source  string `json:"source"`
-	Client  string `json:"client"`
-	Message string `json:"message"`
-	Excerpt string `json:"excerpt"`
-}
-
-func tpErrors(t *testing.T, web string) []tpError {
-	t.Helper()
-	status, body := tpGet(t, web+"/api/errors")
-	var es []tpError
-	if err := json.Unmarshal([]byte(body), &es); status != 200 || err != nil {
-		t.Fatalf("/api/errors: %d %v", status, err)
-	}
-	return es
-}
-
 // tpLoggedError waits for the error-log entry of kind about source (the
 // topic or path exactly as the device sent it), checks that the /errors
 // page shows it, and returns it.
-func tpLoggedError(t *testing.T, web, source, kind string) tpError {
+func tpLoggedError(t *testing.T, web, source, kind string) errorEntry {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		es := tpErrors(t, web)
+		es := errorLog(t, web, nil)
 		for _, e := range es {
 			if e.Source == source && e.Kind == kind {
 				_, page := tpGet(t, web+"/errors")
@@ -434,7 +338,7 @@ func tpLoggedError(t *testing.T, web, source, kind string) tpError {
 // sources: a device on its factory settings must not fill the log.
 func tpOnlyErrors(t *testing.T, web string, sources ...string) {
 	t.Helper()
-	for _, e := range tpErrors(t, web) {
+	for _, e := range errorLog(t, web, nil) {
 		ok := false
 		for _, s := range sources {
 			ok = ok || e.Source == s

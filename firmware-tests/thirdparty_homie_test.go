@@ -113,7 +113,7 @@ func TestHomie(t *testing.T) {
 				scale := tpRowsUntil(t, web, "homie/default/beehive-1/scale", "four weights", tpHasValues("weight", 4))
 				var got []any
 				for _, r := range scale {
-					tpArrival(t, r, start)
+					arrivalTimes(t, []map[string]any{r}, start)
 					if w := r["weight"]; w != nil {
 						got = append(got, w)
 					}
@@ -126,8 +126,8 @@ func TestHomie(t *testing.T) {
 				if tpRow(climate, "lid", "open") == nil || tpRow(climate, "humidity", 61.2) == nil {
 					t.Errorf("climate rows: %v", climate)
 				}
-				tpCheckDashboard(t, web, "homie/default/beehive-1/scale", map[string]string{"weight": "Weight", "tare": "Other"})
-				tpCheckDashboard(t, web, "homie/default/beehive-1/climate", map[string]string{
+				checkDashboard(t, web, "homie/default/beehive-1/scale", map[string]string{"weight": "Weight", "tare": "Other"})
+				checkDashboard(t, web, "homie/default/beehive-1/climate", map[string]string{
 					"temperature": "Temperature", "humidity": "Humidity", "lid": "text"})
 				status, body := tpGet(t, web+"/api/channels")
 				if status != 200 || len(body) == 0 {

@@ -135,7 +135,7 @@ func TestTasmotaHiveScale(t *testing.T) {
 			}
 			tpOnlyErrors(t, web, sensorTopic)
 
-			tpCheckDashboard(t, web, channel, map[string]string{
+			checkDashboard(t, web, channel, map[string]string{
 				"HX711.Weight": "Weight", "HX711.WeightRaw": "Other", "HX711.AbsRaw": "Other",
 				"DS18B20.Temperature": "Temperature", "DS18B20.Id": "text",
 				"BME280.Temperature": "Temperature", "BME280.Humidity": "Humidity", "BME280.DewPoint": "Other", "BME280.Pressure": "Pressure",
@@ -189,7 +189,7 @@ func TestTasmotaDiscovery(t *testing.T) {
 			dev.publish(dev.full("tele", "SENSOR"), 0, false, hiveScaleSensor(clock, 41.95, 34.5, true))
 			tpRowsUntil(t, web, "tasmota/default/default/"+dev.topic, "the reading", tpHasRow("HX711.Weight", 41.95))
 			time.Sleep(100 * time.Millisecond)
-			for _, e := range tpErrors(t, web) {
+			for _, e := range errorLog(t, web, nil) {
 				if strings.HasPrefix(e.Source, "tasmota/discovery/") {
 					t.Errorf("Tasmota's own discovery fills the error log: %s %s: %s", e.Kind, e.Source, e.Message)
 				}
@@ -243,7 +243,7 @@ func TestTasmotaKotoriFullTopic(t *testing.T) {
 					}
 				}
 			}
-			tpCheckDashboard(t, web, channel, map[string]string{
+			checkDashboard(t, web, channel, map[string]string{
 				"DHT22.Temperature": "Temperature", "DHT22.Humidity": "Humidity",
 				"DS18x20.DS1.Temperature": "Temperature", "DS18x20.DS2.Temperature": "Temperature", "DS18x20.DS3.Temperature": "Temperature",
 				"Device.Vcc": "Battery", "Device.LoadAvg": "Other", "Device.Sleep": "Other",
@@ -252,7 +252,7 @@ func TestTasmotaKotoriFullTopic(t *testing.T) {
 			// LWT and INFO1..3 under a Kotori channel are slots Kotori ignored
 			// silently; Apiary notes them in one deduplicated "unknown slot"
 			// entry (KOTORI.md), and nothing else.
-			es := tpErrors(t, web)
+			es := errorLog(t, web, nil)
 			if len(es) != 1 || es[0].Kind != "slot" || es[0].Channel != channel || es[0].Count != 4 {
 				t.Errorf("error log: %+v, want one \"slot\" entry counting LWT and INFO1..3", es)
 			}

@@ -72,7 +72,7 @@ func TestTelegraf(t *testing.T) {
 			tpCheckRow(t, "cpu", cpu[2], map[string]any{"usage_idle": 97.2, "usage_user": 1.5})
 			temp := tpRowsUntil(t, web, "influx/telegraf/temp/hivepi", "three flushes", func(rows []map[string]any) bool { return len(rows) == 3 })
 			tpCheckRow(t, "temp", temp[0], map[string]any{"temp": 48.0})
-			tpCheckDashboard(t, web, "influx/telegraf/hx711/hive-1", map[string]string{"weight": "Weight", "raw": "Other"})
+			checkDashboard(t, web, "influx/telegraf/hx711/hive-1", map[string]string{"weight": "Weight", "raw": "Other"})
 			tpOnlyErrors(t, web)
 		})
 	}

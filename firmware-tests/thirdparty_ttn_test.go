@@ -62,7 +62,7 @@ func TestTTNWebhook(t *testing.T) {
 	channel := "ttn/hiveeyes/default/hiveeyes-user-location-nameofhive"
 	rows := tpRowsUntil(t, web, channel, "four uplinks", func(rows []map[string]any) bool { return len(rows) >= 4 })
 	time.Sleep(100 * time.Millisecond)
-	if rows, _, _ = tpRows(t, web, channel); len(rows) != 4 {
+	if rows, _, _ = exportRows(t, web, channel); len(rows) != 4 {
 		t.Errorf("%d rows, want 4 (a retried webhook is the same reading): %v", len(rows), rows)
 	}
 	tpCheckRow(t, "first uplink", tpRow(rows, "time", "2022-06-01T10:15:02.123Z"), map[string]any{
@@ -72,7 +72,7 @@ func TestTTNWebhook(t *testing.T) {
 		"gw_apiary-gw-1_rssi": -97.0, "gw_apiary-gw-1_snr": 8.25, "device_id": "hiveeyes-user-location-nameofhive",
 	})
 	tpCheckRow(t, "last uplink", tpRow(rows, "time", "2022-06-01T10:45:02.123Z"), map[string]any{"load_5": 3.875, "counter": 1044.0})
-	fields := tpDashboard(t, web, channel)
+	fields := dashboardFields(t, web, channel)
 	for f, fam := range map[string]string{"load_5": "Weight", "voltage_0": "Battery", "relative_humidity_5": "Humidity",
 		"barometric_pressure_5": "Pressure", "gw_apiary-gw-1_rssi": "Signal", "device_id": "text"} {
 		if fields[f] != fam {
@@ -118,7 +118,7 @@ func TestTTNWebhookKotori(t *testing.T) {
 	filtered := tpRow(rows, "load_5", 3.851)
 	tpCheckRow(t, "filtered uplink", filtered, map[string]any{"temperature_0": 44.9, "voltage_0": 4.18, "digital_out_0": 0.0, "counter": nil})
 	if filtered != nil {
-		tpArrival(t, filtered, start)
+		arrivalTimes(t, []map[string]any{filtered}, start)
 	}
 	tpOnlyErrors(t, web)
 }

@@ -86,13 +86,13 @@ func TestWeeWX(t *testing.T) {
 				if r["time"] == tpExportTime(base) || r["time"] == tpExportTime(base.Add(5*time.Minute)) {
 					continue
 				}
-				tpArrival(t, r, start)
+				arrivalTimes(t, []map[string]any{r}, start)
 				singles++
 			}
 			if singles < 2*69 {
 				t.Errorf("%d rows of single values, want one per observation (2×69)", singles)
 			}
-			fields := tpDashboard(t, web, channel)
+			fields := dashboardFields(t, web, channel)
 			for f, fam := range map[string]string{"outTemp_C": "Temperature outside", "inTemp_C": "Temperature",
 				"outHumidity": "Humidity", "barometer_mbar": "Pressure", "consBatteryVoltage_volt": "Battery"} {
 				if fields[f] != fam {
