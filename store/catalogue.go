@@ -394,7 +394,13 @@ func (c *catalogue) load(db *pebble.DB) error {
 
 // iterate calls fn for every key in one key space.
 func iterate(db *pebble.DB, prefix byte, fn func(k, v []byte) error) error {
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefix}, UpperBound: []byte{prefix + 1}})
+	return iterateRange(db, []byte{prefix}, []byte{prefix + 1}, fn)
+}
+
+// iterateRange calls fn for every key in [lower, upper); k and v are valid
+// only during the call.
+func iterateRange(db *pebble.DB, lower, upper []byte, fn func(k, v []byte) error) error {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return err
 	}

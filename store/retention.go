@@ -164,16 +164,7 @@ func (s *Store) DeleteField(ch Channel, field string) error {
 
 func (s *Store) rewriteChunks(b *pebble.Batch, chanID uint32, drop map[uint32]bool) error {
 	lower := idKey(prefixChunk, chanID)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: incrementKey(lower)})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return err
-		}
+	return iterateRange(s.db, lower, incrementKey(lower), func(key, v []byte) error {
 		data := hourData{}
 		if err := s.codec.decodeChunk(v, nil, data.put); err != nil {
 			return err
@@ -181,36 +172,24 @@ func (s *Store) rewriteChunks(b *pebble.Batch, chanID uint32, drop map[uint32]bo
 		for id := range drop {
 			delete(data, id)
 		}
-		key := append([]byte(nil), it.Key()...)
+		// The batch copies key and value.
 		if len(data) == 0 {
-			_ = b.Delete(key, nil)
-		} else {
-			_ = b.Set(key, s.codec.encodeChunk(data), nil)
+			return b.Delete(key, nil)
 		}
-	}
-	return it.Error()
+		return b.Set(key, s.codec.encodeChunk(data), nil)
+	})
 }
 
 func (s *Store) rewriteRollups(b *pebble.Batch, chanID uint32, r resolution, drop map[uint32]bool) error {
-	lower := rollupKey(chanID, r, time.Unix(0, 0).Add(-1<<62))
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower[:6], UpperBound: incrementKey(lower[:6])})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return err
-		}
-		blk, err := s.codec.decodeRollup(v, r, keyTimeAt(it.Key(), 6), nil)
+	lower := rollupKey(chanID, r, time.Unix(0, 0).Add(-1<<62))[:6]
+	return iterateRange(s.db, lower, incrementKey(lower), func(key, v []byte) error {
+		blk, err := s.codec.decodeRollup(v, r, keyTimeAt(key, 6), nil)
 		if err != nil {
 			return err
 		}
 		for id := range drop {
 			delete(blk, id)
 		}
-		_ = b.Set(append([]byte(nil), it.Key()...), s.codec.encodeRollup(blk, r), nil)
-	}
-	return it.Error()
+		return b.Set(key, s.codec.encodeRollup(blk, r), nil) // the batch copies key and value
+	})
 }

@@ -209,26 +209,18 @@ func (s *Store) readHour(chanID uint32, h time.Time) (hourData, error) {
 		return nil, err
 	}
 	lower, upper := rangeBounds(prefixRecent, chanID, h, h.Add(time.Hour-1))
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	err := iterateRange(s.db, lower, upper, func(k, v []byte) error {
+		t := keyTime(k).UnixNano()
+		return decodeRecord(v, func(rv recordValue) {
+			if s.cat.byID(rv.series) != nil { // not a deleted field
+				data.put(rv.series, t, cell{num: rv.num, text: rv.text, isText: rv.isText})
+			}
+		})
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: seal channel %d at %s: %w", chanID, h, err)
 	}
-	for it.First(); it.Valid(); it.Next() {
-		v, err := it.ValueAndErr()
-		if err == nil {
-			t := keyTime(it.Key()).UnixNano()
-			err = decodeRecord(v, func(rv recordValue) {
-				if s.cat.byID(rv.series) != nil { // not a deleted field
-					data.put(rv.series, t, cell{num: rv.num, text: rv.text, isText: rv.isText})
-				}
-			})
-		}
-		if err != nil {
-			it.Close()
-			return nil, fmt.Errorf("store: seal channel %d at %s: %w", chanID, h, err)
-		}
-	}
-	return data, it.Close()
+	return data, nil
 }
 
 // hourRollup puts an hour's buckets into its hourly block.

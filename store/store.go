@@ -763,14 +763,6 @@ func maxTime(a, b time.Time) time.Time {
 
 // readRollups returns the buckets of the wanted series in [from, to].
 func (s *Store) readRollups(chanID uint32, r resolution, from, to time.Time, want map[uint32]bool) (map[uint32][]Bucket, error) {
-	it, err := s.db.NewIter(&pebble.IterOptions{
-		LowerBound: rollupKey(chanID, r, r.blockStart(from)),
-		UpperBound: incrementKey(rollupKey(chanID, r, r.blockStart(to))),
-	})
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
 	out := map[uint32][]Bucket{}
 	// At most one bucket per width in [from, to]: sized once, a year of
 	// hourly buckets is not copied over and over as it grows.
@@ -778,15 +770,13 @@ func (s *Store) readRollups(chanID uint32, r resolution, from, to time.Time, wan
 	if capacity > 1<<16 {
 		capacity = 1 << 16
 	}
-	for it.First(); it.Valid(); it.Next() {
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return nil, err
-		}
-		start := decodeTime(binary.BigEndian.Uint64(it.Key()[6:14]))
+	lower := rollupKey(chanID, r, r.blockStart(from))
+	upper := incrementKey(rollupKey(chanID, r, r.blockStart(to)))
+	err := iterateRange(s.db, lower, upper, func(k, v []byte) error {
+		start := decodeTime(binary.BigEndian.Uint64(k[6:14]))
 		blk, err := s.codec.decodeRollup(v, r, start, want)
 		if err != nil {
-			return nil, fmt.Errorf("store: rollup of channel %d at %s: %w", chanID, start, err)
+			return fmt.Errorf("store: rollup of channel %d at %s: %w", chanID, start, err)
 		}
 		for series, slots := range blk {
 			for _, b := range slots {
@@ -798,8 +788,9 @@ func (s *Store) readRollups(chanID uint32, r resolution, from, to time.Time, wan
 				}
 			}
 		}
-	}
-	return out, it.Error()
+		return nil
+	})
+	return out, err
 }
 
 // Stats returns the store's counters and size.
