@@ -292,9 +292,7 @@ func (in *Ingester) endpoint(r *http.Request, m Message, ch store.Channel, slot 
 			err = rerr
 		}
 	case slot == "data" && (ctype == "text/csv" || ctype == "text/x-csv" || ctype == "application/csv"):
-		info := res.Info
 		res, err = in.decodeCSV(ch, m.Payload, opts)
-		res.Info = append(info, res.Info...)
 	default:
 		err := &decode.Error{Kind: "content-type", Err: fmt.Errorf("Unable to handle Content-Type '%s'", r.Header.Get("Content-Type"))}
 		in.fail(m, ch, err)
