@@ -915,16 +915,15 @@ func (s *sampler) halt() []int64 {
 }
 
 func vmRSS(pid int) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	st, err := benchenv.ProcStatus(pid)
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			return strconv.ParseInt(f[1], 10, 64)
-		}
+	kb, ok := st["VmRSS"]
+	if !ok {
+		return 0, errors.New("no VmRSS")
 	}
-	return 0, errors.New("no VmRSS")
+	return kb, nil
 }
 
 func writeBytes(pid int) (int64, error) {
