@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -24,17 +25,119 @@ type cell struct {
 	isText bool
 }
 
-// hourData is the content of a channel's hour while it is being sealed:
-// series -> time (ns) -> value.
-type hourData map[uint32]map[int64]cell
+// hourData is a channel's hour while it is being sealed: per series, its
+// values as a column in time order. Records arrive in time order, so a
+// column is built by appending; an hour sealed before and topped up with
+// late records is sorted once, by settle.
+type hourData map[uint32]*column
+
+// column is one series' values in an hour: times[i] is the time of
+// nums[i] (numeric series) or texts[i] (text series).
+type column struct {
+	times  []int64
+	nums   []float64
+	texts  []string
+	isText bool
+	// unsorted is set when a value came that is not later than the last.
+	unsorted bool
+}
 
 func (h hourData) put(series uint32, t int64, c cell) {
-	m := h[series]
-	if m == nil {
-		m = make(map[int64]cell)
-		h[series] = m
+	col := h[series]
+	if col == nil {
+		col = &column{isText: c.isText}
+		h[series] = col
 	}
-	m[t] = c
+	if c.isText != col.isText {
+		return // a series has one kind; only corrupt data mixes them
+	}
+	if n := len(col.times); n > 0 && t <= col.times[n-1] {
+		col.unsorted = true
+	}
+	col.times = append(col.times, t)
+	if c.isText {
+		col.texts = append(col.texts, c.text)
+	} else {
+		col.nums = append(col.nums, c.num)
+	}
+}
+
+// settle sorts every column by time and keeps the last value put of equal
+// times (a late record over the chunk sealed before).
+func (h hourData) settle() {
+	for _, col := range h {
+		col.settle()
+	}
+}
+
+func (c *column) settle() {
+	if !c.unsorted {
+		return
+	}
+	c.unsorted = false
+	idx := make([]int, len(c.times))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return c.times[idx[a]] < c.times[idx[b]] })
+	times := make([]int64, 0, len(idx))
+	var nums []float64
+	var texts []string
+	for k, i := range idx {
+		if k+1 < len(idx) && c.times[idx[k+1]] == c.times[i] {
+			continue // a later put of the same time wins
+		}
+		times = append(times, c.times[i])
+		if c.isText {
+			texts = append(texts, c.texts[i])
+		} else {
+			nums = append(nums, c.nums[i])
+		}
+	}
+	c.times, c.nums, c.texts = times, nums, texts
+}
+
+func (c *column) len() int { return len(c.times) }
+
+// cell returns the i-th value.
+func (c *column) cell(i int) cell {
+	if c.isText {
+		return cell{text: c.texts[i], isText: true}
+	}
+	return cell{num: c.nums[i]}
+}
+
+// at returns the value at time t of a settled column.
+func (c *column) at(t int64) (cell, bool) {
+	i, ok := slices.BinarySearch(c.times, t)
+	if !ok {
+		return cell{}, false
+	}
+	return c.cell(i), true
+}
+
+// unionTimes returns the sorted times at which any column of a settled
+// hour has a value: most often every column has the same times.
+func (h hourData) unionTimes() []int64 {
+	var first []int64
+	same := true
+	for _, col := range h {
+		if first == nil {
+			first = col.times
+		} else if !slices.Equal(first, col.times) {
+			same = false
+			break
+		}
+	}
+	if same {
+		return first
+	}
+	var all []int64
+	for _, col := range h {
+		all = append(all, col.times...)
+	}
+	slices.Sort(all)
+	return slices.Compact(all)
 }
 
 // codec compresses chunks and rollup blocks; zstd encoders and decoders
@@ -71,21 +174,8 @@ var unitCodes = [...]int64{1, 1e3, 1e6, 1e9}
 
 // encodeChunk lays out an hour's data as columns.
 func (c *codec) encodeChunk(h hourData) []byte {
-	timeSet := map[int64]struct{}{}
-	for _, m := range h {
-		for t := range m {
-			timeSet[t] = struct{}{}
-		}
-	}
-	times := make([]int64, 0, len(timeSet))
-	for t := range timeSet {
-		times = append(times, t)
-	}
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	row := make(map[int64]int, len(times))
-	for i, t := range times {
-		row[t] = i
-	}
+	h.settle()
+	times := h.unionTimes()
 	unit := timeUnit(times)
 	code := 0
 	for i, u := range unitCodes {
@@ -97,7 +187,8 @@ func (c *codec) encodeChunk(h hourData) []byte {
 	for i, t := range times {
 		scaled[i] = t / unit
 	}
-	b := []byte{chunkVersion}
+	b := make([]byte, 0, 64+len(times)*(2+3*len(h)))
+	b = append(b, chunkVersion)
 	b = binary.AppendUvarint(b, uint64(len(times)))
 	b = append(b, byte(code))
 	b = appendInts(b, scaled, true)
@@ -106,44 +197,34 @@ func (c *codec) encodeChunk(h hourData) []byte {
 	for s := range h {
 		series = append(series, s)
 	}
-	sort.Slice(series, func(i, j int) bool { return series[i] < series[j] })
+	slices.Sort(series)
 	b = binary.AppendUvarint(b, uint64(len(series)))
+	var col []byte
 	for _, s := range series {
 		vals := h[s]
-		present := newBitmap(len(times))
-		isText := false
-		for t, v := range vals {
-			present.set(row[t])
-			isText = v.isText
-		}
-		var col []byte
 		flags := byte(0)
-		if !present.full(len(times)) {
+		if len(vals.times) != len(times) {
 			flags |= 1
 		}
-		if isText {
+		if vals.isText {
 			flags |= 2
 		}
-		col = append(col, flags)
+		col = append(col[:0], flags)
 		if flags&1 != 0 {
+			present := newBitmap(len(times))
+			row := 0
+			for _, t := range vals.times {
+				for times[row] != t {
+					row++
+				}
+				present.set(row)
+			}
 			col = append(col, present...)
 		}
-		if isText {
-			texts := make([]string, 0, len(vals))
-			for i, t := range times {
-				if present.has(i) {
-					texts = append(texts, vals[t].text)
-				}
-			}
-			col = appendTexts(col, texts)
+		if vals.isText {
+			col = appendTexts(col, vals.texts)
 		} else {
-			nums := make([]float64, 0, len(vals))
-			for i, t := range times {
-				if present.has(i) {
-					nums = append(nums, vals[t].num)
-				}
-			}
-			col = appendNumbers(col, nums)
+			col = appendNumbers(col, vals.nums)
 		}
 		b = binary.AppendUvarint(b, uint64(s))
 		b = binary.AppendUvarint(b, uint64(len(col)))

@@ -1,11 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -115,7 +116,7 @@ type recordValue struct {
 }
 
 func appendRecord(b []byte, vals []recordValue) []byte {
-	sort.Slice(vals, func(i, j int) bool { return vals[i].series < vals[j].series })
+	slices.SortFunc(vals, func(a, b recordValue) int { return cmp.Compare(a.series, b.series) })
 	b = binary.AppendUvarint(b, uint64(len(vals)))
 	prev := uint32(0)
 	for _, v := range vals {

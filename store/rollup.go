@@ -167,21 +167,21 @@ func (c *codec) decodeRollup(raw []byte, r resolution, start time.Time, want map
 	return blk, rd.err
 }
 
-// bucketOf summarises points (sorted by time) as one bucket. The sum is
+// bucketOf summarises values (in time order) as one bucket. The sum is
 // rounded to the decimals of the values, so that it stays a short decimal.
-func bucketOf(start time.Time, pts []Point) Bucket {
+func bucketOf(start time.Time, vals []float64) Bucket {
 	b := Bucket{Start: start, Min: math.Inf(1), Max: math.Inf(-1)}
 	digits := 0
-	for i, p := range pts {
+	for i, v := range vals {
 		if i == 0 {
-			b.First = p.Value
+			b.First = v
 		}
-		b.Last = p.Value
-		b.Min = math.Min(b.Min, p.Value)
-		b.Max = math.Max(b.Max, p.Value)
-		b.Sum += p.Value
+		b.Last = v
+		b.Min = math.Min(b.Min, v)
+		b.Max = math.Max(b.Max, v)
+		b.Sum += v
 		b.Count++
-		if d := decimalDigits(p.Value); d < 0 || digits < 0 {
+		if d := decimalDigits(v); d < 0 || digits < 0 {
 			digits = -1
 		} else {
 			digits = max(digits, d)

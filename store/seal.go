@@ -180,8 +180,8 @@ func (s *Store) sealDay(chanID uint32, hours []time.Time) error {
 		lower, upper := rangeBounds(prefixRecent, chanID, h, h.Add(time.Hour-1))
 		_ = b.DeleteRange(lower, upper, nil)
 		pending = append(pending, h)
-		for _, vals := range data {
-			cells += len(vals)
+		for _, col := range data {
+			cells += col.len()
 		}
 		if cells >= sealBatchCells {
 			if err := flush(); err != nil {
@@ -225,20 +225,13 @@ func (s *Store) readHour(chanID uint32, h time.Time) (hourData, error) {
 
 // hourRollup puts an hour's buckets into its hourly block.
 func hourRollup(hourBlock rollupBlock, h time.Time, data hourData) {
+	data.settle()
 	slot := resHour.slot(h)
-	var pts []Point
-	for series, vals := range data {
-		pts = pts[:0]
-		for t, c := range vals {
-			if !c.isText {
-				pts = append(pts, Point{timeOf(t), c.num})
-			}
-		}
-		if len(pts) == 0 {
+	for series, col := range data {
+		if col.isText || col.len() == 0 {
 			continue
 		}
-		sort.Slice(pts, func(i, j int) bool { return pts[i].Time.Before(pts[j].Time) })
-		hourBlock.slots(series, resHour)[slot] = bucketOf(h, pts)
+		hourBlock.slots(series, resHour)[slot] = bucketOf(h, col.nums)
 	}
 }
 
@@ -327,20 +320,14 @@ func decodeSummary(b []byte) (summary, bool) {
 }
 
 func (s *Store) updateSummaries(b *pebble.Batch, data hourData) {
-	for id, vals := range data {
+	data.settle()
+	for id, col := range data {
 		se := s.cat.byID(id)
-		if se == nil {
+		if se == nil || col.len() == 0 {
 			continue
 		}
-		var first, last int64 = math.MaxInt64, math.MinInt64
-		var lastCell cell
-		for t, c := range vals {
-			first = min(first, t)
-			if t > last {
-				last, lastCell = t, c
-			}
-		}
-		sm := s.cat.sealedSummary(se, timeOf(first), timeOf(last), lastCell)
+		last := col.len() - 1
+		sm := s.cat.sealedSummary(se, timeOf(col.times[0]), timeOf(col.times[last]), col.cell(last))
 		_ = b.Set(idKey(prefixSummary, id), encodeSummary(sm), nil)
 	}
 }

@@ -69,18 +69,18 @@ func TestChunkRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for s, vals := range h {
-		for tm, v := range vals {
-			if back[s][tm] != v {
-				t.Fatalf("series %d at %d: %v, want %v", s, tm, back[s][tm], v)
+		for i, tm := range vals.times {
+			if got, ok := back[s].at(tm); !ok || got != vals.cell(i) {
+				t.Fatalf("series %d at %d: %v, want %v", s, tm, got, vals.cell(i))
 			}
 		}
-		if len(back[s]) != len(vals) {
-			t.Errorf("series %d: %d values back, want %d", s, len(back[s]), len(vals))
+		if back[s].len() != vals.len() {
+			t.Errorf("series %d: %d values back, want %d", s, back[s].len(), vals.len())
 		}
 	}
 	only := hourData{}
 	c.decodeChunk(raw, map[uint32]bool{2: true}, only.put)
-	if len(only) != 1 || len(only[2]) != 40 {
+	if len(only) != 1 || only[2].len() != 40 {
 		t.Errorf("decoding one column gave %d series", len(only))
 	}
 	if _, err := c.decompress([]byte("not zstd")); err == nil {
@@ -135,10 +135,10 @@ func TestSealKeepsEverything(t *testing.T) {
 		if err != nil || len(hours) != 3 {
 			t.Fatalf("%s: hourly buckets %v %v", stage, hours, err)
 		}
-		var second []Point
+		var second []float64
 		for _, p := range want {
 			if !p.Time.Before(t0.Add(time.Hour)) && p.Time.Before(t0.Add(2*time.Hour)) {
-				second = append(second, p)
+				second = append(second, p.Value)
 			}
 		}
 		raw := bucketOf(t0, second)

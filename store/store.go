@@ -740,11 +740,11 @@ func (s *Store) rolledUp(ctx context.Context, chanID uint32, want map[uint32]boo
 			if len(bs) == 0 {
 				continue
 			}
-			ps := make([]Point, len(bs))
+			vals := make([]float64, len(bs))
 			for i, b := range bs {
-				ps[i] = Point{b.Start, b.First}
+				vals[i] = b.First
 			}
-			out[id] = append(out[id], bucketOf(h, ps))
+			out[id] = append(out[id], bucketOf(h, vals))
 		}
 	}
 	for id := range out {
