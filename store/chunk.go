@@ -42,10 +42,18 @@ type column struct {
 	unsorted bool
 }
 
-func (h hourData) put(series uint32, t int64, c cell) {
+func (h hourData) put(series uint32, t int64, c cell) { h.putSized(series, t, c, 0) }
+
+// putSized is put with room made for n values when the series is new.
+func (h hourData) putSized(series uint32, t int64, c cell, n int) {
 	col := h[series]
 	if col == nil {
-		col = &column{isText: c.isText}
+		col = &column{isText: c.isText, times: make([]int64, 0, n)}
+		if c.isText {
+			col.texts = make([]string, 0, n)
+		} else {
+			col.nums = make([]float64, 0, n)
+		}
 		h[series] = col
 	}
 	if c.isText != col.isText {

@@ -2,12 +2,16 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -45,6 +49,13 @@ func (s *Store) markDirty(hs []chanHour) {
 		}
 		m[h.hour] = true
 	}
+}
+
+// isDirty tells whether an hour of a channel holds records not sealed yet.
+func (s *Store) isDirty(chanID uint32, h time.Time) bool {
+	s.dirtyMu.Lock()
+	defer s.dirtyMu.Unlock()
+	return s.dirty[chanID][h]
 }
 
 // dirtyHours returns a channel's unsealed hours in [from, to].
@@ -106,7 +117,7 @@ func (s *Store) sealBefore(ctx context.Context, cutoff time.Time) error {
 		for i := range n {
 			hours[i] = due[i].hour
 		}
-		if err := s.sealDay(due[0].chanID, hours); err != nil {
+		if err := s.sealDay(due[0].chanID, hours, nil, false); err != nil {
 			return err
 		}
 		due = due[n:]
@@ -119,15 +130,68 @@ func (s *Store) sealBefore(ctx context.Context, cutoff time.Time) error {
 // all in memory.
 const sealBatchCells = 1 << 18
 
-// sealDay turns hours of one day of a channel (each with its records and
-// the chunk sealed before, if late data came) into one chunk an hour, and
-// updates their hourly and daily rollups and the series summaries, in
-// atomic batches: the records of an hour are deleted in the batch that
-// writes its chunk. Writes wait while it runs, so that no record arrives
-// between reading an hour and deleting its records.
-func (s *Store) sealDay(chanID uint32, hours []time.Time) error {
-	s.sealMu.Lock()
-	defer s.sealMu.Unlock()
+// sealDirect seals readings of closed hours straight into their chunks
+// (see directSealMin), a channel's day at a time.
+func (s *Store) sealDirect(fresh map[chanHour]hourData) error {
+	keys := make([]chanHour, 0, len(fresh))
+	for k := range fresh {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b chanHour) int {
+		if c := cmp.Compare(a.chanID, b.chanID); c != 0 {
+			return c
+		}
+		return a.hour.Compare(b.hour)
+	})
+	for len(keys) > 0 {
+		n := 1
+		for n < len(keys) && keys[n].chanID == keys[0].chanID && dayOf(keys[n].hour).Equal(dayOf(keys[0].hour)) {
+			n++
+		}
+		hours := make([]time.Time, n)
+		byHour := make(map[time.Time]hourData, n)
+		for i, k := range keys[:n] {
+			hours[i] = k.hour
+			byHour[k.hour] = fresh[k]
+		}
+		clean := true
+		for _, h := range hours {
+			if s.isDirty(keys[0].chanID, h) {
+				clean = false
+			}
+		}
+		if err := s.sealDay(keys[0].chanID, hours, byHour, clean); err != nil {
+			return err
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// sealDay turns hours of one day of a channel (each with its records, the
+// chunk sealed before, if late data came, and the fresh readings of a
+// direct seal, if any) into one chunk an hour, and updates their hourly
+// and daily rollups and the series summaries, in atomic batches: the
+// records of an hour are deleted in the batch that writes its chunk.
+// Writes wait while it runs, so that no record arrives between reading an
+// hour and deleting its records.
+//
+// A direct seal of hours that had no records (clean) does not touch
+// records, so it lets writes and the direct seals of other channels run
+// beside it; a record that comes meanwhile stays, for the next seal. It
+// holds only its channel's lock, which keeps the channel's rollup blocks
+// to one writer.
+func (s *Store) sealDay(chanID uint32, hours []time.Time, fresh map[time.Time]hourData, clean bool) error {
+	if clean {
+		s.sealMu.RLock()
+		defer s.sealMu.RUnlock()
+		mu := &s.chanSeal[chanID%uint32(len(s.chanSeal))]
+		mu.Lock()
+		defer mu.Unlock()
+	} else {
+		s.sealMu.Lock()
+		defer s.sealMu.Unlock()
+	}
 	if s.closedDB.Load() {
 		return ErrClosed
 	}
@@ -150,7 +214,13 @@ func (s *Store) sealDay(chanID uint32, hours []time.Time) error {
 		}
 		// The records stay until this batch is applied, so no sync is
 		// needed for safety; the next commit's sync makes it durable.
+		// Fresh readings are in no record: their commit syncs when all
+		// its hours are sealed.
 		if err := b.Commit(pebble.NoSync); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				s.diskFull.Store(true)
+				return fmt.Errorf("store: seal channel %d on %s: %w (%w)", chanID, day.Format(time.DateOnly), ErrDiskFull, err)
+			}
 			return fmt.Errorf("store: seal channel %d on %s: %w", chanID, day.Format(time.DateOnly), err)
 		}
 		s.dirtyMu.Lock()
@@ -167,9 +237,23 @@ func (s *Store) sealDay(chanID uint32, hours []time.Time) error {
 		return nil
 	}
 	for _, h := range hours {
-		data, err := s.readHour(chanID, h)
+		// Only hours marked dirty have records (commits mark them before
+		// they let go of sealMu): a direct seal into a clean hour neither
+		// looks for records nor leaves a range deletion behind, which
+		// every later read would have to step over.
+		hasRecords := !clean && s.isDirty(chanID, h)
+		data, err := s.readHour(chanID, h, hasRecords)
 		if err != nil {
 			return err
+		}
+		if len(data) == 0 {
+			data = fresh[h]
+		} else {
+			for id, col := range fresh[h] {
+				for i, t := range col.times {
+					data.put(id, t, col.cell(i)) // after the stored ones: the newest wins
+				}
+			}
 		}
 		if len(data) > 0 {
 			_ = b.Set(pointKey(prefixChunk, chanID, h), s.codec.encodeChunk(data), nil)
@@ -177,9 +261,11 @@ func (s *Store) sealDay(chanID uint32, hours []time.Time) error {
 			s.updateSummaries(b, data)
 			changed = true
 		}
-		lower, upper := rangeBounds(prefixRecent, chanID, h, h.Add(time.Hour-1))
-		_ = b.DeleteRange(lower, upper, nil)
-		pending = append(pending, h)
+		if hasRecords {
+			lower, upper := rangeBounds(prefixRecent, chanID, h, h.Add(time.Hour-1))
+			_ = b.DeleteRange(lower, upper, nil)
+			pending = append(pending, h)
+		}
 		for _, col := range data {
 			cells += col.len()
 		}
@@ -189,15 +275,15 @@ func (s *Store) sealDay(chanID uint32, hours []time.Time) error {
 			}
 		}
 	}
-	if len(pending) > 0 {
+	if len(pending) > 0 || changed {
 		return flush()
 	}
 	return nil
 }
 
 // readHour reads an hour of a channel: the chunk sealed before, if any,
-// overlaid with the hour's records.
-func (s *Store) readHour(chanID uint32, h time.Time) (hourData, error) {
+// overlaid with the hour's records if it has any.
+func (s *Store) readHour(chanID uint32, h time.Time, hasRecords bool) (hourData, error) {
 	data := hourData{}
 	if v, closer, err := s.db.Get(pointKey(prefixChunk, chanID, h)); err == nil {
 		err = s.codec.decodeChunk(v, nil, data.put)
@@ -207,6 +293,9 @@ func (s *Store) readHour(chanID uint32, h time.Time) (hourData, error) {
 		}
 	} else if err != pebble.ErrNotFound {
 		return nil, err
+	}
+	if !hasRecords {
+		return data, nil
 	}
 	lower, upper := rangeBounds(prefixRecent, chanID, h, h.Add(time.Hour-1))
 	err := iterateRange(s.db, lower, upper, func(k, v []byte) error {

@@ -88,12 +88,27 @@ func TestChunkRoundTrip(t *testing.T) {
 	}
 }
 
-// TestSealKeepsEverything writes an hour, seals it, writes late data into
-// it, and checks that points, latest values and rollups agree with what
-// was written, before and after sealing and after a reopen.
+// TestSealKeepsEverything writes three hours, seals them, writes late
+// data into one, and checks that points, latest values and rollups agree
+// with what was written, before and after sealing and after a reopen: once
+// written while the hours are open (records, sealed later) and once after
+// they closed (sealed directly by the write, see directSealMin).
 func TestSealKeepsEverything(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		writeAt time.Time
+		due     int // hours with records before the seal
+	}{
+		{"records", time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC), 3},
+		{"direct", time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC), 1}, // the one vcc record
+	} {
+		t.Run(tc.name, func(t *testing.T) { testSealKeepsEverything(t, tc.writeAt, tc.due) })
+	}
+}
+
+func testSealKeepsEverything(t *testing.T, writeAt time.Time, due int) {
 	dir := t.TempDir()
-	now := time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC)
+	now := writeAt
 	clock := func() time.Time { return now }
 	s := openTest(t, dir, Options{Now: clock})
 	ctx := context.Background()
@@ -147,6 +162,10 @@ func TestSealKeepsEverything(t *testing.T) {
 		}
 	}
 	check("unsealed")
+	now = time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC)
+	if n := len(s.dueHours(now)); n != due {
+		t.Fatalf("%d hours with records, want %d", n, due)
+	}
 	if err := s.Seal(ctx); err != nil {
 		t.Fatal(err)
 	}

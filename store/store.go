@@ -18,6 +18,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,7 +114,9 @@ type Store struct {
 
 	// sealMu lets commits run together and sealing alone: a seal reads an
 	// hour's records and deletes them, and no record may come in between.
-	sealMu   sync.RWMutex
+	sealMu sync.RWMutex
+	// chanSeal serialises the direct seals of a channel (see sealDay).
+	chanSeal [16]sync.Mutex
 	dirtyMu  sync.Mutex
 	dirty    map[uint32]map[time.Time]bool // channel -> unsealed hours
 	closedDB atomic.Bool
@@ -364,46 +367,134 @@ func validate(readings []Reading) error {
 	return nil
 }
 
-// commit writes the readings of a group of requests in one batch: one
-// record (a merge operand) per reading.
+// directSealMin is the number of readings of one channel in an hour that
+// closed already from which a commit writes them straight into the hour's
+// chunk instead of as records: an import or a device's backlog then costs
+// one chunk write, not a record per reading and a seal that reads them
+// back. A few late readings still go in as records, sealed with the next
+// seal.
+const directSealMin = 16
+
+// commit writes the readings of a group of requests: one record (a merge
+// operand) per reading in one batch, except readings of closed hours that
+// come in bulk, which are sealed directly.
 func (s *Store) commit(reqs []*writeReq) error {
 	if s.diskFull.Load() {
 		return diskFullError()
 	}
+	direct, err := s.commitRecords(reqs)
+	if err != nil || len(direct.hours) == 0 {
+		return err
+	}
+	// The records and the direct seal's batches went in unsynced: one
+	// sync makes them all durable.
+	err = s.sealDirect(direct.hours)
+	if s.writeOpts.Sync {
+		if serr := s.db.LogData(nil, pebble.Sync); serr != nil {
+			err = errors.Join(err, fmt.Errorf("store: sync: %w", serr))
+		}
+	}
+	if err != nil {
+		return err
+	}
+	s.cat.apply(direct.updates.list)
+	s.readings.Add(direct.readings)
+	s.points.Add(direct.points)
+	return nil
+}
+
+// hourKey is a chanHour as a map key that hashes fast.
+type hourKey struct {
+	chanID uint32
+	hour   int64 // ns
+}
+
+// hourGroup is the readings of a commit in one closed hour of a channel.
+type hourGroup struct {
+	at       chanHour
+	readings int
+	data     hourData // when sealed directly
+}
+
+// directWrite is what a commit seals directly: hours of readings, the
+// catalogue's updates from them, and their count.
+type directWrite struct {
+	hours            map[chanHour]hourData
+	updates          updateSet
+	readings, points int64
+}
+
+// commitRecords writes the readings as records, and returns those it left
+// to be sealed directly.
+func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 	s.sealMu.RLock()
 	defer s.sealMu.RUnlock()
 	size := 0
+	var ces []*chanEntry
+	var groups []*hourGroup // per reading: its closed hour's group, or nil
+	byHour := map[hourKey]*hourGroup{}
+	cutoff := s.opts.Now().Add(-sealGrace)
 	for _, req := range reqs {
 		for _, r := range req.readings {
 			size += 32 + 8*(len(r.Fields)+len(r.Text)+len(r.Tags))
+			ce := s.cat.channel(r.Channel)
+			ces = append(ces, ce)
+			var g *hourGroup
+			if h := hourOf(r.Time); !h.Add(time.Hour).After(cutoff) {
+				k := hourKey{ce.id, h.UnixNano()}
+				if g = byHour[k]; g == nil {
+					g = &hourGroup{at: chanHour{ce.id, h}}
+					byHour[k] = g
+				}
+				g.readings++
+			}
+			groups = append(groups, g)
 		}
 	}
 	b := s.db.NewBatchWithSize(size)
 	defer b.Close()
 	var updates updateSet
+	var direct directWrite
 	var points, readings int64
-	var fresh []*series
+	var fresh map[*series]bool // written in this batch, persisted once it commits
 	var freshChans []*chanEntry
 	var touched []chanHour
 	var vals []recordValue
 	var rec []byte
+	i := 0
 	for _, req := range reqs {
 		for _, r := range req.readings {
-			ce := s.cat.channel(r.Channel)
-			if !ce.persisted.Load() {
+			ce, g := ces[i], groups[i]
+			i++
+			if !ce.persisted.Load() && !slices.Contains(freshChans, ce) {
 				_ = b.Set(idKey(prefixChannel, ce.id), encodeChannel(ce.ch), nil)
 				freshChans = append(freshChans, ce)
+			}
+			var hd hourData
+			up := &updates
+			if g != nil && g.readings >= directSealMin {
+				if g.data == nil {
+					g.data = hourData{}
+					if direct.hours == nil {
+						direct.hours = map[chanHour]hourData{}
+					}
+					direct.hours[g.at] = g.data
+				}
+				hd, up = g.data, &direct.updates
 			}
 			vals = vals[:0]
 			add := func(name string, kind FieldKind, v recordValue, num float64, text string) {
 				se := s.cat.series(ce, name, kind)
-				if !se.persisted.Load() {
+				if !se.persisted.Load() && !fresh[se] {
 					_ = b.Set(idKey(prefixSeries, se.id), encodeSeries(ce.id, kind, name), nil)
-					fresh = append(fresh, se)
+					if fresh == nil {
+						fresh = map[*series]bool{}
+					}
+					fresh[se] = true
 				}
 				v.series = se.id
 				vals = append(vals, v)
-				updates.add(se, r.Time, num, text)
+				up.add(se, r.Time, num, text)
 			}
 			for name, v := range r.Fields {
 				if math.IsNaN(v) || math.IsInf(v, 0) || name == "" {
@@ -420,6 +511,15 @@ func (s *Store) commit(reqs []*writeReq) error {
 			if len(vals) == 0 {
 				continue
 			}
+			if hd != nil {
+				t := r.Time.UnixNano()
+				for _, v := range vals {
+					hd.putSized(v.series, t, cell{num: v.num, text: v.text, isText: v.isText}, g.readings)
+				}
+				direct.readings++
+				direct.points += int64(len(vals))
+				continue
+			}
 			readings++
 			points += int64(len(vals))
 			rec = appendRecord(rec[:0], vals)
@@ -427,24 +527,28 @@ func (s *Store) commit(reqs []*writeReq) error {
 			touched = append(touched, chanHour{ce.id, hourOf(r.Time)})
 		}
 	}
-	if err := b.Commit(s.writeOpts); err != nil {
+	wo := s.writeOpts
+	if direct.hours != nil {
+		wo = pebble.NoSync // commit syncs after the direct seal
+	}
+	if err := b.Commit(wo); err != nil {
 		if errors.Is(err, syscall.ENOSPC) {
 			s.diskFull.Store(true)
-			return fmt.Errorf("store: write %d readings: %w (%w)", readings, ErrDiskFull, err)
+			return directWrite{}, fmt.Errorf("store: write %d readings: %w (%w)", readings, ErrDiskFull, err)
 		}
-		return fmt.Errorf("store: write %d readings: %w", readings, err)
+		return directWrite{}, fmt.Errorf("store: write %d readings: %w", readings, err)
 	}
 	for _, ce := range freshChans {
 		ce.persisted.Store(true)
 	}
-	for _, se := range fresh {
+	for se := range fresh {
 		se.persisted.Store(true)
 	}
 	s.cat.apply(updates.list)
 	s.markDirty(touched)
 	s.readings.Add(readings)
 	s.points.Add(points)
-	return nil
+	return direct, nil
 }
 
 // joinText returns text fields and tags as one map: tags are stored as
