@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 )
@@ -179,34 +180,35 @@ const (
 // appendNumbers encodes a column of numbers with the cheapest of delta,
 // delta-of-delta (counters, regular clocks) and raw floats.
 func appendNumbers(b []byte, vals []float64) []byte {
+	// The fewest fraction digits that fit every value: a value that fits
+	// e digits fits more, so e only grows.
 	e := 0
 	for _, v := range vals {
-		d := decimalDigits(v)
-		if d < 0 {
-			e = -1
+		for e >= 0 && !fitsDecimal(v, e) {
+			if e++; e == len(pow10) {
+				e = -1
+			}
+		}
+		if e < 0 {
 			break
 		}
-		e = max(e, d)
 	}
 	if e >= 0 {
 		ms := make([]int64, len(vals))
-		for i, v := range vals {
-			ms[i] = mantissa(v, e)
-		}
 		ok := true
-		for i, m := range ms {
-			if fromMantissa(m, e) != vals[i] || math.Abs(float64(m)) >= maxExact {
+		for i, v := range vals {
+			m := mantissa(v, e)
+			if fromMantissa(m, e) != v || math.Abs(float64(m)) >= maxExact {
 				ok = false
 				break
 			}
+			ms[i] = m
 		}
 		if ok {
-			delta := appendInts(nil, ms, false)
-			dod := appendInts(nil, ms, true)
-			if len(dod) < len(delta) {
-				return append(append(append(b, colDoD), byte(e)), dod...)
+			if intsLen(ms, true) < intsLen(ms, false) {
+				return appendInts(append(b, colDoD, byte(e)), ms, true)
 			}
-			return append(append(append(b, colDelta), byte(e)), delta...)
+			return appendInts(append(b, colDelta, byte(e)), ms, false)
 		}
 	}
 	b = append(b, colFloat)
@@ -214,6 +216,35 @@ func appendNumbers(b []byte, vals []float64) []byte {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 	}
 	return b
+}
+
+// fitsDecimal tells whether v is exactly m/10^e for an integer m below 2^53.
+func fitsDecimal(v float64, e int) bool {
+	m := math.Round(v * pow10[e])
+	return math.Abs(m) < maxExact && m/pow10[e] == v
+}
+
+// intsLen is the length of what appendInts writes.
+func intsLen(ms []int64, dod bool) int {
+	n := 0
+	var prev, prevDelta int64
+	for i, m := range ms {
+		var u uint64
+		switch {
+		case i == 0:
+			u = zigzag(m)
+		case !dod || i == 1:
+			u = zigzag(m - prev)
+			prevDelta = m - prev
+		default:
+			d := m - prev
+			u = zigzag(d - prevDelta)
+			prevDelta = d
+		}
+		n += (bits.Len64(u|1) + 6) / 7
+		prev = m
+	}
+	return n
 }
 
 func appendInts(b []byte, ms []int64, dod bool) []byte {

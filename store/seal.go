@@ -117,7 +117,7 @@ func (s *Store) sealBefore(ctx context.Context, cutoff time.Time) error {
 		for i := range n {
 			hours[i] = due[i].hour
 		}
-		if err := s.sealDay(due[0].chanID, hours, nil, false); err != nil {
+		if err := s.sealHours(due[0].chanID, hours, nil, false); err != nil {
 			return err
 		}
 		due = due[n:]
@@ -131,7 +131,7 @@ func (s *Store) sealBefore(ctx context.Context, cutoff time.Time) error {
 const sealBatchCells = 1 << 18
 
 // sealDirect seals readings of closed hours straight into their chunks
-// (see directSealMin), a channel's day at a time.
+// (see directSealMin), a channel at a time.
 func (s *Store) sealDirect(fresh map[chanHour]hourData) error {
 	keys := make([]chanHour, 0, len(fresh))
 	for k := range fresh {
@@ -145,7 +145,7 @@ func (s *Store) sealDirect(fresh map[chanHour]hourData) error {
 	})
 	for len(keys) > 0 {
 		n := 1
-		for n < len(keys) && keys[n].chanID == keys[0].chanID && dayOf(keys[n].hour).Equal(dayOf(keys[0].hour)) {
+		for n < len(keys) && keys[n].chanID == keys[0].chanID {
 			n++
 		}
 		hours := make([]time.Time, n)
@@ -160,7 +160,7 @@ func (s *Store) sealDirect(fresh map[chanHour]hourData) error {
 				clean = false
 			}
 		}
-		if err := s.sealDay(keys[0].chanID, hours, byHour, clean); err != nil {
+		if err := s.sealHours(keys[0].chanID, hours, byHour, clean); err != nil {
 			return err
 		}
 		keys = keys[n:]
@@ -168,11 +168,13 @@ func (s *Store) sealDirect(fresh map[chanHour]hourData) error {
 	return nil
 }
 
-// sealDay turns hours of one day of a channel (each with its records, the
-// chunk sealed before, if late data came, and the fresh readings of a
-// direct seal, if any) into one chunk an hour, and updates their hourly
-// and daily rollups and the series summaries, in atomic batches: the
-// records of an hour are deleted in the batch that writes its chunk.
+// sealHours turns hours of a channel, in time order (each with its
+// records, the chunk sealed before, if late data came, and the fresh
+// readings of a direct seal, if any), into one chunk an hour, and updates
+// their hourly and daily rollups and the series summaries, in atomic
+// batches: the records of an hour are deleted in the batch that writes its
+// chunk. The background seal passes a day at a time, so that writes do
+// not wait for a whole backlog.
 // Writes wait while it runs, so that no record arrives between reading an
 // hour and deleting its records.
 //
@@ -181,7 +183,7 @@ func (s *Store) sealDirect(fresh map[chanHour]hourData) error {
 // beside it; a record that comes meanwhile stays, for the next seal. It
 // holds only its channel's lock, which keeps the channel's rollup blocks
 // to one writer.
-func (s *Store) sealDay(chanID uint32, hours []time.Time, fresh map[time.Time]hourData, clean bool) error {
+func (s *Store) sealHours(chanID uint32, hours []time.Time, fresh map[time.Time]hourData, clean bool) error {
 	if clean {
 		s.sealMu.RLock()
 		defer s.sealMu.RUnlock()
@@ -195,22 +197,14 @@ func (s *Store) sealDay(chanID uint32, hours []time.Time, fresh map[time.Time]ho
 	if s.closedDB.Load() {
 		return ErrClosed
 	}
-	day := dayOf(hours[0])
-	hourBlock, err := s.loadRollup(chanID, resHour, day)
-	if err != nil {
-		return err
-	}
-	dayBlock, err := s.loadRollup(chanID, resDay, day)
-	if err != nil {
-		return err
-	}
+	rollups := rollupSet{s: s, chanID: chanID}
 	b := s.db.NewBatch()
 	defer func() { b.Close() }()
 	var pending []time.Time
-	cells, changed := 0, false
+	cells := 0
 	flush := func() error {
-		if changed {
-			s.putRollups(b, chanID, day, hourBlock, dayBlock)
+		if err := rollups.put(b); err != nil {
+			return err
 		}
 		// The records stay until this batch is applied, so no sync is
 		// needed for safety; the next commit's sync makes it durable.
@@ -219,9 +213,9 @@ func (s *Store) sealDay(chanID uint32, hours []time.Time, fresh map[time.Time]ho
 		if err := b.Commit(pebble.NoSync); err != nil {
 			if errors.Is(err, syscall.ENOSPC) {
 				s.diskFull.Store(true)
-				return fmt.Errorf("store: seal channel %d on %s: %w (%w)", chanID, day.Format(time.DateOnly), ErrDiskFull, err)
+				return fmt.Errorf("store: seal channel %d from %s: %w (%w)", chanID, hours[0].Format(time.DateTime), ErrDiskFull, err)
 			}
-			return fmt.Errorf("store: seal channel %d on %s: %w", chanID, day.Format(time.DateOnly), err)
+			return fmt.Errorf("store: seal channel %d from %s: %w", chanID, hours[0].Format(time.DateTime), err)
 		}
 		s.dirtyMu.Lock()
 		for _, h := range pending {
@@ -233,7 +227,7 @@ func (s *Store) sealDay(chanID uint32, hours []time.Time, fresh map[time.Time]ho
 		s.dirtyMu.Unlock()
 		b.Close()
 		b = s.db.NewBatch()
-		pending, cells, changed = pending[:0], 0, false
+		pending, cells = pending[:0], 0
 		return nil
 	}
 	for _, h := range hours {
@@ -257,9 +251,10 @@ func (s *Store) sealDay(chanID uint32, hours []time.Time, fresh map[time.Time]ho
 		}
 		if len(data) > 0 {
 			_ = b.Set(pointKey(prefixChunk, chanID, h), s.codec.encodeChunk(data), nil)
-			hourRollup(hourBlock, h, data)
+			if err := rollups.addHour(h, data); err != nil {
+				return err
+			}
 			s.updateSummaries(b, data)
-			changed = true
 		}
 		if hasRecords {
 			lower, upper := rangeBounds(prefixRecent, chanID, h, h.Add(time.Hour-1))
@@ -275,7 +270,7 @@ func (s *Store) sealDay(chanID uint32, hours []time.Time, fresh map[time.Time]ho
 			}
 		}
 	}
-	if len(pending) > 0 || changed {
+	if len(pending) > 0 || rollups.changed() {
 		return flush()
 	}
 	return nil
@@ -312,23 +307,94 @@ func (s *Store) readHour(chanID uint32, h time.Time, hasRecords bool) (hourData,
 	return data, nil
 }
 
-// hourRollup puts an hour's buckets into its hourly block.
-func hourRollup(hourBlock rollupBlock, h time.Time, data hourData) {
+// rollupSet is the hourly and daily rollup blocks of a channel that a
+// seal changes: each is read once and written once per seal batch.
+type rollupSet struct {
+	s      *Store
+	chanID uint32
+	hour   map[time.Time]rollupBlock // by block start
+	day    map[time.Time]rollupBlock
+	days   map[time.Time]bool // days whose hours changed since the last put
+}
+
+func (rs *rollupSet) changed() bool { return len(rs.days) > 0 }
+
+// block returns the block of resolution r that holds t, read on first use.
+func (rs *rollupSet) block(r resolution, t time.Time) (rollupBlock, error) {
+	m := &rs.hour
+	if r == resDay {
+		m = &rs.day
+	}
+	if *m == nil {
+		*m = map[time.Time]rollupBlock{}
+	}
+	start := r.blockStart(t)
+	if blk, ok := (*m)[start]; ok {
+		return blk, nil
+	}
+	blk, err := rs.s.loadRollup(rs.chanID, r, start)
+	if err != nil {
+		return nil, err
+	}
+	(*m)[start] = blk
+	return blk, nil
+}
+
+// addHour puts an hour's buckets into its hourly block.
+func (rs *rollupSet) addHour(h time.Time, data hourData) error {
+	blk, err := rs.block(resHour, h)
+	if err != nil {
+		return err
+	}
 	data.settle()
 	slot := resHour.slot(h)
 	for series, col := range data {
 		if col.isText || col.len() == 0 {
 			continue
 		}
-		hourBlock.slots(series, resHour)[slot] = bucketOf(h, col.nums)
+		blk.slots(series, resHour)[slot] = bucketOf(h, col.nums)
 	}
+	if rs.days == nil {
+		rs.days = map[time.Time]bool{}
+	}
+	rs.days[dayOf(h)] = true
+	return nil
 }
 
-// putRollups writes the hourly block that holds the day, and the day's
-// bucket, merged from its hours, into the daily block.
-func (s *Store) putRollups(b *pebble.Batch, chanID uint32, day time.Time, hourBlock, dayBlock rollupBlock) {
-	_ = b.Set(rollupKey(chanID, resHour, resHour.blockStart(day)), s.codec.encodeRollup(hourBlock, resHour), nil)
-	first := resHour.slot(day) // a day lies within one hourly block (72 h = 3 days)
+// put merges the hours of each changed day into its daily bucket and
+// writes the changed blocks into b.
+func (rs *rollupSet) put(b *pebble.Batch) error {
+	if len(rs.days) == 0 {
+		return nil
+	}
+	hourBlocks, dayBlocks := map[time.Time]bool{}, map[time.Time]bool{}
+	for day := range rs.days {
+		hourBlock, err := rs.block(resHour, day) // a day lies within one hourly block (72 h = 3 days)
+		if err != nil {
+			return err
+		}
+		dayBlock, err := rs.block(resDay, day)
+		if err != nil {
+			return err
+		}
+		mergeDay(hourBlock, dayBlock, day)
+		hourBlocks[resHour.blockStart(day)] = true
+		dayBlocks[resDay.blockStart(day)] = true
+	}
+	for start := range hourBlocks {
+		_ = b.Set(rollupKey(rs.chanID, resHour, start), rs.s.codec.encodeRollup(rs.hour[start], resHour), nil)
+	}
+	for start := range dayBlocks {
+		_ = b.Set(rollupKey(rs.chanID, resDay, start), rs.s.codec.encodeRollup(rs.day[start], resDay), nil)
+	}
+	clear(rs.days)
+	return nil
+}
+
+// mergeDay sets a day's bucket in the daily block from its hours in the
+// hourly block.
+func mergeDay(hourBlock, dayBlock rollupBlock, day time.Time) {
+	first := resHour.slot(day)
 	dslot := resDay.slot(day)
 	hours := make([]Bucket, 0, 24)
 	for series, slots := range hourBlock {
@@ -355,7 +421,6 @@ func (s *Store) putRollups(b *pebble.Batch, chanID uint32, day time.Time, hourBl
 		}
 		dayBlock.slots(series, resDay)[dslot] = merged
 	}
-	_ = b.Set(rollupKey(chanID, resDay, resDay.blockStart(day)), s.codec.encodeRollup(dayBlock, resDay), nil)
 }
 
 func (s *Store) loadRollup(chanID uint32, r resolution, t time.Time) (rollupBlock, error) {

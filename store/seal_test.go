@@ -236,3 +236,21 @@ func FuzzDecoders(f *testing.F) {
 		c.decodeRollup(c.compress(b), resHour, time.Unix(0, 0), nil)
 	})
 }
+
+// TestIntsLen: the size appendNumbers compares is the size appendInts writes.
+func TestIntsLen(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 3, 60, 1000} {
+		for _, scale := range []int64{1, 100, 1 << 40, math.MaxInt64} {
+			ms := make([]int64, n)
+			for i := range ms {
+				ms[i] = rng.Int64N(scale) - scale/2
+			}
+			for _, dod := range []bool{false, true} {
+				if got, want := intsLen(ms, dod), len(appendInts(nil, ms, dod)); got != want {
+					t.Errorf("n %d scale %d dod %v: intsLen %d, appendInts wrote %d", n, scale, dod, got, want)
+				}
+			}
+		}
+	}
+}

@@ -115,7 +115,7 @@ type Store struct {
 	// sealMu lets commits run together and sealing alone: a seal reads an
 	// hour's records and deletes them, and no record may come in between.
 	sealMu sync.RWMutex
-	// chanSeal serialises the direct seals of a channel (see sealDay).
+	// chanSeal serialises the direct seals of a channel (see sealHours).
 	chanSeal [16]sync.Mutex
 	dirtyMu  sync.Mutex
 	dirty    map[uint32]map[time.Time]bool // channel -> unsealed hours
