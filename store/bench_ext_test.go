@@ -15,7 +15,8 @@ import (
 //	go test -run XXX -bench . -benchmem ./store
 //
 // BenchmarkDownsampleYear loads a year of data first (about half a
-// minute): -bench 'Chunk|Record|WriteSeal|PointsDay' skips it.
+// minute) and BenchmarkLiveDiskWrites simulates three hours (about two
+// minutes): -bench 'Chunk|Record|WriteSeal|PointsDay' skips them.
 
 const benchFields = 10
 
@@ -103,5 +104,52 @@ func BenchmarkDownsampleYear(b *testing.B) {
 		if err != nil || len(out[names[0]]) == 0 || len(out[names[0]]) > 2000 {
 			b.Fatalf("%d buckets: %v", len(out[names[0]]), err)
 		}
+	}
+}
+
+// BenchmarkLiveDiskWrites is the write amplification of live ingest: 100
+// nodes × 20 fields a second (one Write per reading, sync = 1s, sealed
+// every half minute as the background does), over three hours of
+// simulated time (about two minutes here), reported as the bytes Pebble
+// wrote per point: write-ahead log, memtable flushes and compactions. It
+// does not see the pages an fsync writes again (build/bench-store.sh
+// measures those, from /proc).
+func BenchmarkLiveDiskWrites(b *testing.B) {
+	const nodes, fields, hours = 100, 20, 3
+	for range b.N {
+		start := time.Date(2026, 5, 1, 10, 20, 0, 0, time.UTC)
+		now := start
+		st, err := store.Open(store.Options{Dir: b.TempDir(), Now: func() time.Time { return now }, SyncInterval: time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		gen := hivegen.New(hivegen.Options{Seed: 1, Nodes: nodes, Fields: fields, Start: start, Interval: time.Second})
+		points := 0
+		for sec := range hours * 3600 {
+			now = start.Add(time.Duration(sec) * time.Second)
+			for _, r := range gen.Next() {
+				if err := st.Write(context.Background(), []store.Reading{r}); err != nil {
+					b.Fatal(err)
+				}
+				points += len(r.Fields)
+			}
+			if sec%30 == 0 {
+				if err := st.Seal(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		m := st.PebbleMetrics()
+		var flushed, compacted uint64
+		for _, l := range m.Levels {
+			flushed += l.TableBytesFlushed
+			compacted += l.TableBytesCompacted
+		}
+		perPoint := func(n uint64) float64 { return float64(n) / float64(points) }
+		b.ReportMetric(perPoint(m.WAL.BytesWritten), "WAL-B/point")
+		b.ReportMetric(perPoint(flushed), "flush-B/point")
+		b.ReportMetric(perPoint(compacted), "compact-B/point")
+		b.ReportMetric(perPoint(m.WAL.BytesWritten+flushed+compacted), "B/point")
+		st.Close()
 	}
 }
