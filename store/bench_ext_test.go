@@ -15,8 +15,8 @@ import (
 //	go test -run XXX -bench . -benchmem ./store
 //
 // BenchmarkDownsampleYear loads a year of data first (about half a
-// minute) and BenchmarkLiveDiskWrites simulates three hours (about two
-// minutes): -bench 'Chunk|Record|WriteSeal|PointsDay' skips them.
+// minute) and BenchmarkLiveDiskWrites simulates three hours (about half
+// a minute): -bench 'Chunk|Record|WriteSeal|PointsDay' skips them.
 
 const benchFields = 10
 
@@ -110,7 +110,7 @@ func BenchmarkDownsampleYear(b *testing.B) {
 // BenchmarkLiveDiskWrites is the write amplification of live ingest: 100
 // nodes × 20 fields a second (one Write per reading, sync = 1s, sealed
 // every half minute as the background does), over three hours of
-// simulated time (about two minutes here), reported as the bytes Pebble
+// simulated time (about half a minute here), reported as the bytes Pebble
 // wrote per point: write-ahead log, memtable flushes and compactions. It
 // does not see the pages an fsync writes again (build/bench-store.sh
 // measures those, from /proc).

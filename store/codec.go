@@ -101,12 +101,36 @@ func (r *reader) u64() uint64 {
 }
 
 // A recent record holds one reading of a channel, keyed by channel and
-// time: for each value its series id (delta from the previous one), its
-// encoding, and the value.
+// time. Records are most of what the store writes while data comes in
+// (the write-ahead log, then the flushed tables), so they are tight: a
+// marker byte 0, the number of values, then per value, in series order,
+// one uvarint tag
+//
+//	zigzag(mantissa)<<5 | other<<4 | code
+//
+// where code 0-9 is a decimal's fraction digits (42.17 is 4217 with code
+// 2), codeFloat is float64 bits (8 bytes after the tag) and codeText a
+// string (uvarint length and bytes after the tag). other is set when the
+// series id is not the previous one's plus one; the id's difference then
+// follows the tag. A channel's fields get consecutive ids, so most values
+// cost their tag alone: 2-3 bytes for a sensor's decimal.
+//
+// Records of format 1 (Apiary before this layout, still read) start with
+// the number of values, never 0, and give each value its id difference,
+// an encoding byte (encDecimal with the digits in the high nibble,
+// encFloat, encText) and the value.
 const (
-	encDecimal byte = 0 // high nibble: fraction digits; then zigzag mantissa
-	encFloat   byte = 1 // 8 bytes little-endian float64 bits
-	encText    byte = 2 // uvarint length, bytes
+	recordV2  byte = 0
+	codeFloat      = 10
+	codeText       = 11
+	tagOther       = 1 << 4
+)
+
+// Value encodings of format 1 records.
+const (
+	encDecimal byte = 0
+	encFloat   byte = 1
+	encText    byte = 2
 )
 
 type recordValue struct {
@@ -118,30 +142,46 @@ type recordValue struct {
 
 func appendRecord(b []byte, vals []recordValue) []byte {
 	slices.SortFunc(vals, func(a, b recordValue) int { return cmp.Compare(a.series, b.series) })
+	b = append(b, recordV2)
 	b = binary.AppendUvarint(b, uint64(len(vals)))
 	prev := uint32(0)
 	for _, v := range vals {
-		b = binary.AppendUvarint(b, uint64(v.series-prev))
+		delta := v.series - prev
 		prev = v.series
+		var tag uint64
+		if delta != 1 {
+			tag = tagOther
+		}
+		e := -1
 		switch {
 		case v.isText:
-			b = append(b, encText)
+			tag |= codeText
+		default:
+			if e = decimalDigits(v.num); e >= 0 {
+				tag |= zigzag(mantissa(v.num, e))<<5 | uint64(e)
+			} else {
+				tag |= codeFloat
+			}
+		}
+		b = binary.AppendUvarint(b, tag)
+		if delta != 1 {
+			b = binary.AppendUvarint(b, uint64(delta))
+		}
+		switch {
+		case v.isText:
 			b = binary.AppendUvarint(b, uint64(len(v.text)))
 			b = append(b, v.text...)
-		default:
-			if e := decimalDigits(v.num); e >= 0 {
-				b = append(b, encDecimal|byte(e)<<4)
-				b = binary.AppendUvarint(b, zigzag(mantissa(v.num, e)))
-			} else {
-				b = append(b, encFloat)
-				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.num))
-			}
+		case e < 0:
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.num))
 		}
 	}
 	return b
 }
 
 func decodeRecord(b []byte, fn func(recordValue)) error {
+	if len(b) > 0 && b[0] == recordV2 {
+		return decodeRecordV2(b[1:], fn)
+	}
 	r := reader{b: b}
 	n := r.uvarint()
 	if n > uint64(len(b)) {
@@ -161,6 +201,38 @@ func decodeRecord(b []byte, fn func(recordValue)) error {
 			v.text, v.isText = string(r.bytes(int(r.uvarint()))), true
 		default:
 			return fmt.Errorf("store: unknown value encoding %d", enc)
+		}
+		if r.err == nil {
+			fn(v)
+		}
+	}
+	return r.err
+}
+
+func decodeRecordV2(b []byte, fn func(recordValue)) error {
+	r := reader{b: b}
+	n := r.uvarint()
+	if n > uint64(len(b)) {
+		return errShort
+	}
+	series := uint32(0)
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		tag := r.uvarint()
+		if tag&tagOther != 0 {
+			series += uint32(r.uvarint())
+		} else {
+			series++
+		}
+		v := recordValue{series: series}
+		switch code := tag & 0x0f; {
+		case code < uint64(len(pow10)):
+			v.num = fromMantissa(unzigzag(tag>>5), int(code))
+		case code == codeFloat:
+			v.num = math.Float64frombits(r.u64())
+		case code == codeText:
+			v.text, v.isText = string(r.bytes(int(r.uvarint()))), true
+		default:
+			return fmt.Errorf("store: unknown value code %d", code)
 		}
 		if r.err == nil {
 			fn(v)

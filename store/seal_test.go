@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -44,6 +46,49 @@ func TestRecordRoundTripAndMerge(t *testing.T) {
 	decodeRecord(merged, func(v recordValue) { got[v.series] = v })
 	if got[1].num != 1 || got[2].num != 20 || got[3].num != 30 {
 		t.Errorf("merged %v", got)
+	}
+}
+
+// TestRecordValues: every kind of value comes back exactly from a record,
+// and records of format 1 (written before format 2) are still read.
+func TestRecordValues(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		vals []recordValue
+	}{
+		{"consecutive decimals", []recordValue{{series: 1, num: 42.17}, {series: 2, num: 35.1}, {series: 3, num: 4.123}, {series: 4, num: -67}}},
+		{"gaps in ids", []recordValue{{series: 7, num: 0}, {series: 300, num: 1e-9}, {series: 1 << 31, num: -0.5}}},
+		{"largest exact integers", []recordValue{{series: 1, num: maxExact - 1}, {series: 2, num: -(maxExact - 1)}}},
+		{"floats", []recordValue{{series: 1, num: 1.0 / 3}, {series: 2, num: maxExact}, {series: 3, num: math.MaxFloat64}, {series: 4, num: math.SmallestNonzeroFloat64}}},
+		{"text", []recordValue{{series: 1, text: "", isText: true}, {series: 2, text: "Offline", isText: true}, {series: 9, num: 1}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := map[uint32]recordValue{}
+			for _, v := range tc.vals {
+				want[v.series] = v
+			}
+			got := map[uint32]recordValue{}
+			if err := decodeRecord(appendRecord(nil, slices.Clone(tc.vals)), func(v recordValue) { got[v.series] = v }); err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("decoded %v, want %v", got, want)
+			}
+		})
+	}
+	// A format 1 record of 42.17, -67, 1/3 and "ok" (series 3, 4, 9, 12).
+	v1 := []byte{0x4, 0x3, 0x20, 0xf2, 0x41, 0x1, 0x0, 0x85, 0x1, 0x5, 0x1, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0xd5, 0x3f, 0x3, 0x2, 0x2, 0x6f, 0x6b}
+	got := map[uint32]recordValue{}
+	if err := decodeRecord(v1, func(v recordValue) { got[v.series] = v }); err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint32]recordValue{3: {series: 3, num: 42.17}, 4: {series: 4, num: -67}, 9: {series: 9, num: 1.0 / 3}, 12: {series: 12, text: "ok", isText: true}}
+	if !maps.Equal(got, want) {
+		t.Errorf("format 1 record decoded as %v, want %v", got, want)
+	}
+	hive := appendRecord(nil, []recordValue{{series: 1, num: 42.17}, {series: 2, num: 35.12}, {series: 3, num: 61.5}, {series: 4, num: 4.123}})
+	if len(hive) > 2+4*3 {
+		t.Errorf("a record of 4 sensor decimals takes %d bytes, want at most 14", len(hive))
 	}
 }
 
