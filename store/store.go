@@ -502,7 +502,7 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 					}
 					direct.hours[g.at] = g.data
 				}
-				hd, up = g.data, &direct.updates
+				hd, up = g.data, nil // the updates come from the columns, below
 			}
 			vals = vals[:0]
 			add := func(name string, kind FieldKind, v recordValue, num float64, text string) {
@@ -516,7 +516,9 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 				}
 				v.series = se.id
 				vals = append(vals, v)
-				up.add(se, r.Time, num, text)
+				if up != nil {
+					up.add(se, r.Time, num, text)
+				}
 			}
 			for name, v := range r.Fields {
 				if math.IsNaN(v) || math.IsInf(v, 0) || name == "" {
@@ -547,6 +549,18 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 			rec = appendRecord(rec[:0], vals)
 			_ = b.Merge(pointKey(prefixRecent, ce.id, r.Time), rec, nil)
 			touched = append(touched, chanHour{ce.id, hourOf(r.Time)})
+		}
+	}
+	for _, hd := range direct.hours {
+		// The catalogue needs each series' first and last value of the hour.
+		hd.settle()
+		for id, col := range hd {
+			if se := s.cat.byID(id); se != nil && col.len() > 0 {
+				for _, i := range []int{0, col.len() - 1} {
+					c := col.cell(i)
+					direct.updates.add(se, timeOf(col.times[i]), c.num, c.text)
+				}
+			}
 		}
 	}
 	wo := s.writeOpts
