@@ -30,8 +30,14 @@ const (
 )
 
 // formatVersion is stored under the meta key "format"; Open refuses a store
-// written in a format it does not know.
-const formatVersion = "2"
+// written in a format it does not know. Format 3 brought records of format
+// 2 (see appendRecord), which an Apiary of format 2 would read as empty:
+// Open upgrades a store of format 2 by writing 3, so that an older binary
+// refuses it instead.
+const formatVersion = "3"
+
+// upgradableFormats are the formats Open upgrades to formatVersion.
+var upgradableFormats = []string{"2"}
 
 func encodeTime(t time.Time) uint64 { return uint64(t.UnixNano()) ^ (1 << 63) }
 

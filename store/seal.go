@@ -154,17 +154,56 @@ func (s *Store) sealDirect(fresh map[chanHour]hourData) error {
 			hours[i] = k.hour
 			byHour[k.hour] = fresh[k]
 		}
+		chanID := keys[0].chanID
 		clean := true
 		for _, h := range hours {
-			if s.isDirty(keys[0].chanID, h) {
+			if s.isDirty(chanID, h) {
 				clean = false
 			}
 		}
-		if err := s.sealHours(keys[0].chanID, hours, byHour, clean); err != nil {
+		err := s.sealHours(chanID, hours, byHour, clean)
+		if err != nil && !errors.Is(err, ErrDiskFull) && !errors.Is(err, ErrClosed) {
+			// A chunk that cannot be read (or any other failure of the
+			// seal) must not cost the new readings: they go in as
+			// records, which the background seal tries again.
+			s.log.Warn("sealing a write directly failed; stored as records instead", "channel", chanID, "err", err)
+			err = s.writeRecords(chanID, byHour)
+		}
+		if err != nil {
 			return err
 		}
 		keys = keys[n:]
 	}
+	return nil
+}
+
+// writeRecords writes hours of readings of a channel as records, one per
+// time, as a commit does.
+func (s *Store) writeRecords(chanID uint32, byHour map[time.Time]hourData) error {
+	s.sealMu.RLock()
+	defer s.sealMu.RUnlock()
+	b := s.db.NewBatch()
+	defer b.Close()
+	var touched []chanHour
+	var rec []byte
+	for h, data := range byHour {
+		rows := map[int64][]recordValue{}
+		for id, col := range data {
+			for i, t := range col.times {
+				c := col.cell(i)
+				rows[t] = append(rows[t], recordValue{series: id, num: c.num, text: c.text, isText: c.isText})
+			}
+		}
+		for t, vals := range rows {
+			rec = appendRecord(rec[:0], vals)
+			_ = b.Merge(pointKey(prefixRecent, chanID, timeOf(t)), rec, nil)
+		}
+		touched = append(touched, chanHour{chanID, h})
+	}
+	if err := b.Commit(pebble.NoSync); err != nil { // the commit syncs
+		return fmt.Errorf("store: write channel %d as records: %w", chanID, err)
+	}
+	s.markDirty(touched)
 	return nil
 }
 
@@ -175,8 +214,8 @@ func (s *Store) sealDirect(fresh map[chanHour]hourData) error {
 // batches: the records of an hour are deleted in the batch that writes its
 // chunk. The background seal passes a day at a time, so that writes do
 // not wait for a whole backlog.
-// Writes wait while it runs, so that no record arrives between reading an
-// hour and deleting its records.
+// Unless clean, writes wait while it runs, so that no record arrives
+// between reading an hour and deleting its records.
 //
 // A direct seal of hours that had no records (clean) does not touch
 // records, so it lets writes and the direct seals of other channels run
@@ -239,6 +278,11 @@ func (s *Store) sealHours(chanID uint32, hours []time.Time, fresh map[time.Time]
 		data, err := s.readHour(chanID, h, hasRecords)
 		if err != nil {
 			return err
+		}
+		for id := range fresh[h] {
+			if s.cat.byID(id) == nil {
+				delete(fresh[h], id) // a field deleted since the commit took its id
+			}
 		}
 		if len(data) == 0 {
 			data = fresh[h]

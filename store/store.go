@@ -193,15 +193,15 @@ func Open(opts Options) (*Store, error) {
 
 // tuneForSealing sets Pebble up for how the store writes: every record
 // lives at most an hour or two before the seal deletes it with a range
-// deletion. Letting up to 20 flushed memtables wait in level 0 (Pebble
-// compacts at 4) means most records are deleted before a compaction
-// would rewrite them, and zstd makes the tables that are written smaller
+// deletion. Letting flushed memtables pile up in level 0 until it has 20
+// sublevels (Pebble compacts at 4) means most records are deleted before
+// a compaction would rewrite them, and zstd makes the tables that are written smaller
 // than snappy does. BenchmarkLiveDiskWrites (100 nodes × 20 fields a
 // second, 3 simulated hours): Pebble wrote 21.3 bytes a point with its
 // defaults (WAL 6.65, flushes 3.70, compactions 10.97), 11.6 with these
 // (6.63, 3.00, 1.93). An SD card wears by what is written; the cost is up
-// to 20 more tables for a read of recent data to merge, which a Pi's few
-// channels do not notice.
+// to 20 level-0 tables for a read of recent data to merge, which a Pi's
+// few channels do not notice.
 func tuneForSealing(po *pebble.Options) {
 	po.L0CompactionThreshold = 20
 	po.L0StopWritesThreshold = 60
@@ -219,11 +219,19 @@ func (s *Store) checkFormat() error {
 	case err != nil:
 		return fmt.Errorf("store: read format: %w", err)
 	}
-	defer closer.Close()
-	if string(v) != formatVersion {
-		return fmt.Errorf("store: data directory has format %q, this Apiary reads %q", v, formatVersion)
+	format := string(v)
+	closer.Close()
+	switch {
+	case format == formatVersion:
+		return nil
+	case slices.Contains(upgradableFormats, format):
+		if err := s.db.Set(key, []byte(formatVersion), pebble.Sync); err != nil {
+			return fmt.Errorf("store: upgrade format %s to %s: %w", format, formatVersion, err)
+		}
+		s.log.Info("store format upgraded", "from", format, "to", formatVersion)
+		return nil
 	}
-	return nil
+	return fmt.Errorf("store: data directory has format %q, this Apiary reads %q", format, formatVersion)
 }
 
 // loadRecent reads the records not sealed yet (at most the last hour or
@@ -409,7 +417,8 @@ func (s *Store) commit(reqs []*writeReq) error {
 		return err
 	}
 	// The records and the direct seal's batches went in unsynced: one
-	// sync makes them all durable.
+	// sync makes them all durable, and only then does the catalogue show
+	// them.
 	err = s.sealDirect(direct.hours)
 	if s.writeOpts.Sync {
 		if serr := s.db.LogData(nil, pebble.Sync); serr != nil {
@@ -419,6 +428,7 @@ func (s *Store) commit(reqs []*writeReq) error {
 	if err != nil {
 		return err
 	}
+	direct.recordsDone()
 	s.cat.apply(direct.updates.list)
 	s.readings.Add(direct.readings)
 	s.points.Add(direct.points)
@@ -439,11 +449,13 @@ type hourGroup struct {
 }
 
 // directWrite is what a commit seals directly: hours of readings, the
-// catalogue's updates from them, and their count.
+// catalogue's updates from them, and their count; and what is left to do
+// for the commit's records once everything is durable.
 type directWrite struct {
 	hours            map[chanHour]hourData
 	updates          updateSet
 	readings, points int64
+	recordsDone      func()
 }
 
 // commitRecords writes the readings as records, and returns those it left
@@ -574,16 +586,21 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 		}
 		return directWrite{}, fmt.Errorf("store: write %d readings: %w", readings, err)
 	}
-	for _, ce := range freshChans {
-		ce.persisted.Store(true)
+	s.markDirty(touched) // before sealMu is let go: the seal must see them
+	direct.recordsDone = func() {
+		for _, ce := range freshChans {
+			ce.persisted.Store(true)
+		}
+		for se := range fresh {
+			se.persisted.Store(true)
+		}
+		s.cat.apply(updates.list)
+		s.readings.Add(readings)
+		s.points.Add(points)
 	}
-	for se := range fresh {
-		se.persisted.Store(true)
+	if direct.hours == nil { // the commit synced
+		direct.recordsDone()
 	}
-	s.cat.apply(updates.list)
-	s.markDirty(touched)
-	s.readings.Add(readings)
-	s.points.Add(points)
 	return direct, nil
 }
 

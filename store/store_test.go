@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 )
 
 var hive = Channel{"hiveeyes", "testdrive", "area-42", "node-1"}
@@ -191,5 +194,41 @@ func TestErrorLogDedupAndBound(t *testing.T) {
 	}
 	if es := s2.Errors(ErrorFilter{Channel: "x/y/z/w"}); len(es) != 0 {
 		t.Errorf("filter by channel = %+v", es)
+	}
+}
+
+// TestFormatUpgrade: a store of format 2 is opened and marked format 3
+// (whose records a format-2 Apiary would misread); an unknown format is
+// refused.
+func TestFormatUpgrade(t *testing.T) {
+	dir := t.TempDir()
+	key := append([]byte{prefixMeta}, "format"...)
+	s := openTest(t, dir, Options{})
+	if err := s.Write(context.Background(), []Reading{{Channel: hive, Time: time.Now(), Fields: map[string]float64{"weight": 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	setFormat := func(v string) {
+		t.Helper()
+		if err := s.db.Set(key, []byte(v), pebble.Sync); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+	setFormat("2")
+	s = openTest(t, dir, Options{})
+	v, closer, err := s.db.Get(key)
+	if err != nil || string(v) != formatVersion {
+		t.Fatalf("format after opening a format 2 store: %q, %v", v, err)
+	}
+	closer.Close()
+	if ci, ok := s.ChannelInfo(hive); !ok || len(ci.Fields) != 1 {
+		t.Errorf("upgraded store lost its channel: %+v", ci)
+	}
+	setFormat("9")
+	if s2, err := Open(Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), `format "9"`) {
+		if s2 != nil {
+			s2.Close()
+		}
+		t.Errorf("a store of format 9 opened: %v", err)
 	}
 }
