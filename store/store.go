@@ -29,7 +29,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/sstable"
 )
 
 // Options configure a Store. The zero value of every field but Dir has a
@@ -195,19 +194,19 @@ func Open(opts Options) (*Store, error) {
 // lives at most an hour or two before the seal deletes it with a range
 // deletion. Letting flushed memtables pile up in level 0 until it has 20
 // sublevels (Pebble compacts at 4) means most records are deleted before
-// a compaction would rewrite them, and zstd makes the tables that are written smaller
-// than snappy does. BenchmarkLiveDiskWrites (100 nodes × 20 fields a
-// second, 3 simulated hours): Pebble wrote 21.3 bytes a point with its
-// defaults (WAL 6.65, flushes 3.70, compactions 10.97), 11.6 with these
-// (6.63, 3.00, 1.93). An SD card wears by what is written; the cost is up
-// to 20 level-0 tables for a read of recent data to merge, which a Pi's
-// few channels do not notice.
+// a compaction would rewrite them. BenchmarkLiveDiskWrites (100 nodes ×
+// 20 fields a second, 3 simulated hours): Pebble wrote 21.3 bytes a point
+// with its defaults (WAL 6.65, flushes 3.70, compactions 10.97), 12.8 with
+// this (6.63, 3.71, 2.48). An SD card wears by what is written; the cost
+// is up to 20 level-0 tables for a read of recent data to merge, which a
+// Pi's few channels do not notice.
+//
+// Tables stay snappy-compressed: Pebble's zstd without cgo (the release
+// builds) makes a new encoder for every table and a new decoder for every
+// block it reads.
 func tuneForSealing(po *pebble.Options) {
 	po.L0CompactionThreshold = 20
 	po.L0StopWritesThreshold = 60
-	for i := range po.Levels {
-		po.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.ZstdCompression }
-	}
 }
 
 func (s *Store) checkFormat() error {
