@@ -159,7 +159,14 @@ type codec struct {
 
 func (c *codec) init() {
 	c.once.Do(func() {
-		c.enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+		// A chunk is an hour of one node (a few hundred KiB at most before
+		// compression): a 1 MiB window loses nothing, and the fastest
+		// level compresses these columns as well as the better ones (5 M
+		// points of hive data: 0.951 bytes a point against 0.948) with a
+		// fraction of their tables. Sealing an hour of 100 nodes × 20
+		// fields at 1 s peaked at 75 MiB RSS with SpeedBetterCompression
+		// and its default 8 MiB window, at 49 MiB with these.
+		c.enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
 		c.dec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxMemory(64<<20))
 	})
 }
