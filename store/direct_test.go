@@ -330,3 +330,75 @@ func TestDirectSealDropsDeletedFields(t *testing.T) {
 		t.Errorf("chunk holds %d series (temp %v), want weight alone with 2 values", len(back), back[temp] != nil)
 	}
 }
+
+// TestRollupCacheFollowsDeletes: the rollup blocks that bulk writes keep
+// decoded for their next batch are dropped when a deletion or retention
+// rewrites blocks on disk, so that the next bulk write does not bring a
+// deleted field's or an expired hour's buckets back.
+func TestRollupCacheFollowsDeletes(t *testing.T) {
+	now := time.Date(2026, 5, 10, 0, 0, 0, 0, time.UTC)
+	var keepHourly time.Duration
+	s := openTest(t, t.TempDir(), Options{
+		Now:       func() time.Time { return now },
+		Retention: func(string) Retention { return Retention{Hourly: keepHourly} },
+	})
+	ctx := context.Background()
+	bulk := func(h time.Time, fields ...string) {
+		t.Helper()
+		var rs []Reading
+		for m := range 60 {
+			r := Reading{Channel: hive, Time: h.Add(time.Duration(m) * time.Minute), Fields: map[string]float64{}}
+			for _, f := range fields {
+				r.Fields[f] = float64(m)
+			}
+			rs = append(rs, r)
+		}
+		if err := s.Write(ctx, rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) // the first day of an hourly block
+	chanHourly := func() rollupBlock {
+		t.Helper()
+		blk, err := s.loadRollup(mustChan(t, s), resHour, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return blk
+	}
+
+	bulk(day.Add(10*time.Hour), "weight", "temp")
+	if len(s.rollups.blocks) == 0 {
+		t.Fatal("a bulk write kept no rollup block for its next batch")
+	}
+	temp := s.seriesIDFor(t, hive, "temp")
+	if err := s.DeleteField(hive, "temp"); err != nil {
+		t.Fatal(err)
+	}
+	bulk(day.Add(11*time.Hour), "weight")
+	if blk := chanHourly(); blk[temp] != nil {
+		t.Errorf("the deleted field's buckets are back in the hourly block after the next bulk write")
+	}
+
+	// Retention drops the hourly block (it ends more than 6 days ago); the
+	// next bulk write into it must start it afresh.
+	keepHourly = 6 * 24 * time.Hour
+	if err := s.ApplyRetention(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if blk := chanHourly(); len(blk) != 0 {
+		t.Fatalf("retention left the hourly block: %d series", len(blk))
+	}
+	keepHourly = 0
+	bulk(day.Add(12*time.Hour), "weight")
+	weight := s.seriesIDFor(t, hive, "weight")
+	var hours []int
+	for i, bk := range chanHourly()[weight] {
+		if bk.Count > 0 {
+			hours = append(hours, i)
+		}
+	}
+	if len(hours) != 1 || hours[0] != 12 {
+		t.Errorf("hourly buckets at slots %v after retention and a bulk write, want [12]", hours)
+	}
+}

@@ -40,6 +40,7 @@ func (s *Store) ApplyRetention(ctx context.Context) error {
 func (s *Store) retainChannel(ch Channel, pol Retention, now time.Time) error {
 	s.sealMu.Lock()
 	defer s.sealMu.Unlock()
+	s.rollups.clear() // the blocks are about to change on disk
 	if s.closedDB.Load() {
 		return ErrClosed
 	}
@@ -91,6 +92,7 @@ func (s *Store) retainChannel(ch Channel, pol Retention, now time.Time) error {
 func (s *Store) DeleteChannel(ch Channel) error {
 	s.sealMu.Lock()
 	defer s.sealMu.Unlock()
+	s.rollups.clear() // the blocks are about to change on disk
 	if s.closedDB.Load() {
 		return ErrClosed
 	}
@@ -125,6 +127,7 @@ func (s *Store) DeleteChannel(ch Channel) error {
 func (s *Store) DeleteField(ch Channel, field string) error {
 	s.sealMu.Lock()
 	defer s.sealMu.Unlock()
+	s.rollups.clear() // the blocks are about to change on disk
 	if s.closedDB.Load() {
 		return ErrClosed
 	}

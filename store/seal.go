@@ -315,7 +315,12 @@ func (s *Store) sealHours(chanID uint32, hours []time.Time, fresh map[time.Time]
 		}
 	}
 	if len(pending) > 0 || rollups.changed() {
-		return flush()
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	if fresh != nil {
+		rollups.keep() // a bulk write: its next batch needs the same blocks
 	}
 	return nil
 }
@@ -376,12 +381,26 @@ func (rs *rollupSet) block(r resolution, t time.Time) (rollupBlock, error) {
 	if blk, ok := (*m)[start]; ok {
 		return blk, nil
 	}
-	blk, err := rs.s.loadRollup(rs.chanID, r, start)
-	if err != nil {
-		return nil, err
+	blk, ok := rs.s.rollups.take(rollupID{rs.chanID, r.code, start.UnixNano()})
+	if !ok {
+		var err error
+		if blk, err = rs.s.loadRollup(rs.chanID, r, start); err != nil {
+			return nil, err
+		}
 	}
 	(*m)[start] = blk
 	return blk, nil
+}
+
+// keep gives the set's blocks, all committed, to the store's cache.
+func (rs *rollupSet) keep() {
+	now := rs.s.opts.Now()
+	for start, blk := range rs.hour {
+		rs.s.rollups.give(rollupID{rs.chanID, resHour.code, start.UnixNano()}, blk, now)
+	}
+	for start, blk := range rs.day {
+		rs.s.rollups.give(rollupID{rs.chanID, resDay.code, start.UnixNano()}, blk, now)
+	}
 }
 
 // addHour puts an hour's buckets into its hourly block.

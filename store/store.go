@@ -111,6 +111,7 @@ type Store struct {
 	errlog  *errorLog
 	commits *committer
 	codec   codec
+	rollups rollupCache
 
 	// sealMu lets commits run together and sealing alone: a seal reads an
 	// hour's records and deletes them, and no record may come in between.
@@ -143,6 +144,7 @@ func Open(opts Options) (*Store, error) {
 		log:       opts.Logger,
 		stop:      make(chan struct{}),
 		dirty:     map[uint32]map[time.Time]bool{},
+		rollups:   rollupCache{max: rollupCacheBytes},
 	}
 	cache := pebble.NewCache(opts.CacheBytes)
 	defer cache.Unref()
@@ -302,6 +304,7 @@ func (s *Store) background() {
 				case <-ctx.Done():
 				}
 			}()
+			s.rollups.expire(s.opts.Now().Add(-rollupCacheIdle))
 			if err := s.Seal(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("sealing closed hours failed; the records stay and are tried again", "err", err)
 			}
