@@ -46,16 +46,26 @@ func (h hourData) put(series uint32, t int64, c cell) { h.putSized(series, t, c,
 
 // putSized is put with room made for n values when the series is new.
 func (h hourData) putSized(series uint32, t int64, c cell, n int) {
+	h.column(series, c.isText, n).push(t, c)
+}
+
+// column returns the series' column, made with room for n values if new.
+func (h hourData) column(series uint32, isText bool, n int) *column {
 	col := h[series]
 	if col == nil {
-		col = &column{isText: c.isText, times: make([]int64, 0, n)}
-		if c.isText {
+		col = &column{isText: isText, times: make([]int64, 0, n)}
+		if isText {
 			col.texts = make([]string, 0, n)
 		} else {
 			col.nums = make([]float64, 0, n)
 		}
 		h[series] = col
 	}
+	return col
+}
+
+// push appends a value at time t.
+func (col *column) push(t int64, c cell) {
 	if c.isText != col.isText {
 		return // a series has one kind; only corrupt data mixes them
 	}

@@ -450,6 +450,33 @@ type hourGroup struct {
 	data     hourData // when sealed directly
 }
 
+// fieldCache is a commit's view of the catalogue's series: one map lookup
+// a value, without the catalogue's lock, and for readings sealed directly
+// the column of the hour the field's last value went into.
+type fieldCache map[fieldRef]*fieldValues
+
+type fieldRef struct {
+	ce   *chanEntry
+	name string
+	kind FieldKind
+}
+
+type fieldValues struct {
+	se   *series
+	hour *hourGroup // of col
+	col  *column
+}
+
+func (fc fieldCache) of(cat *catalogue, ce *chanEntry, name string, kind FieldKind) *fieldValues {
+	k := fieldRef{ce, name, kind}
+	fv := fc[k]
+	if fv == nil {
+		fv = &fieldValues{se: cat.series(ce, name, kind)}
+		fc[k] = fv
+	}
+	return fv
+}
+
 // directWrite is what a commit seals directly: hours of readings, the
 // catalogue's updates from them, and their count; and what is left to do
 // for the commit's records once everything is durable.
@@ -497,6 +524,7 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 	var touched []chanHour
 	var vals []recordValue
 	var rec []byte
+	local := fieldCache{}
 	i := 0
 	for _, req := range reqs {
 		for _, r := range req.readings {
@@ -520,13 +548,22 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 			}
 			vals = vals[:0]
 			add := func(name string, kind FieldKind, v recordValue, num float64, text string) {
-				se := s.cat.series(ce, name, kind)
+				fv := local.of(&s.cat, ce, name, kind)
+				se := fv.se
 				if !se.persisted.Load() && !fresh[se] {
 					_ = b.Set(idKey(prefixSeries, se.id), encodeSeries(ce.id, kind, name), nil)
 					if fresh == nil {
 						fresh = map[*series]bool{}
 					}
 					fresh[se] = true
+				}
+				if hd != nil {
+					if fv.hour != g {
+						fv.hour, fv.col = g, hd.column(se.id, kind == Text, g.readings)
+					}
+					fv.col.push(r.Time.UnixNano(), cell{num: v.num, text: v.text, isText: v.isText})
+					vals = append(vals, v)
+					return
 				}
 				v.series = se.id
 				vals = append(vals, v)
@@ -550,10 +587,6 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 				continue
 			}
 			if hd != nil {
-				t := r.Time.UnixNano()
-				for _, v := range vals {
-					hd.putSized(v.series, t, cell{num: v.num, text: v.text, isText: v.isText}, g.readings)
-				}
 				direct.readings++
 				direct.points += int64(len(vals))
 				continue
