@@ -239,6 +239,12 @@ func (s *Store) sealHours(chanID uint32, hours []time.Time, fresh map[time.Time]
 	rollups := rollupSet{s: s, chanID: chanID}
 	b := s.db.NewBatch()
 	defer func() { b.Close() }()
+	// One scan for the chunks sealed before, not a Get an hour: a Get
+	// that finds nothing still seeks every level 0 sublevel.
+	chunks, err := s.chunksIn(chanID, slices.MinFunc(hours, time.Time.Compare), slices.MaxFunc(hours, time.Time.Compare))
+	if err != nil {
+		return err
+	}
 	var pending []time.Time
 	cells := 0
 	flush := func() error {
@@ -275,7 +281,7 @@ func (s *Store) sealHours(chanID uint32, hours []time.Time, fresh map[time.Time]
 		// looks for records nor leaves a range deletion behind, which
 		// every later read would have to step over.
 		hasRecords := !clean && s.isDirty(chanID, h)
-		data, err := s.readHour(chanID, h, hasRecords)
+		data, err := s.readHour(chanID, h, chunks[h.UnixNano()], hasRecords)
 		if err != nil {
 			return err
 		}
@@ -325,18 +331,29 @@ func (s *Store) sealHours(chanID uint32, hours []time.Time, fresh map[time.Time]
 	return nil
 }
 
-// readHour reads an hour of a channel: the chunk sealed before, if any,
+// chunksIn returns the chunks of a channel's hours from first to last,
+// by hour (ns).
+func (s *Store) chunksIn(chanID uint32, first, last time.Time) (map[int64][]byte, error) {
+	chunks := map[int64][]byte{}
+	lower, upper := rangeBounds(prefixChunk, chanID, first, last)
+	err := iterateRange(s.db, lower, upper, func(k, v []byte) error {
+		chunks[keyTime(k).UnixNano()] = bytes.Clone(v)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read the chunks of channel %d: %w", chanID, err)
+	}
+	return chunks, nil
+}
+
+// readHour reads an hour of a channel: its chunk sealed before, if any,
 // overlaid with the hour's records if it has any.
-func (s *Store) readHour(chanID uint32, h time.Time, hasRecords bool) (hourData, error) {
+func (s *Store) readHour(chanID uint32, h time.Time, chunk []byte, hasRecords bool) (hourData, error) {
 	data := hourData{}
-	if v, closer, err := s.db.Get(pointKey(prefixChunk, chanID, h)); err == nil {
-		err = s.codec.decodeChunk(v, nil, data.put)
-		closer.Close()
-		if err != nil {
+	if chunk != nil {
+		if err := s.codec.decodeChunk(chunk, nil, data.put); err != nil {
 			return nil, fmt.Errorf("store: reseal channel %d at %s: %w", chanID, h, err)
 		}
-	} else if err != pebble.ErrNotFound {
-		return nil, err
 	}
 	if !hasRecords {
 		return data, nil
