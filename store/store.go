@@ -450,29 +450,60 @@ type hourGroup struct {
 	data     hourData // when sealed directly
 }
 
-// fieldCache is a commit's view of the catalogue's series: one map lookup
-// a value, without the catalogue's lock, and for readings sealed directly
-// the column of the hour the field's last value went into.
-type fieldCache map[fieldRef]*fieldValues
+// fieldCache is a commit's view of the catalogue's series, by channel:
+// no lock of the catalogue's a value, and for readings sealed directly
+// the column of the hour the field's last value went into. A channel's
+// fields are few, so they are found by comparing names (most often the
+// same string, which compares without reading it), not by hashing them.
+type fieldCache map[*chanEntry]*chanFields
 
-type fieldRef struct {
-	ce   *chanEntry
-	name string
-	kind FieldKind
+type chanFields struct {
+	list  []*fieldValues
+	byKey map[fieldKey]*fieldValues // when the list grows long
 }
 
+// fieldListMax is where a channel's fields go from a list to a map.
+const fieldListMax = 32
+
 type fieldValues struct {
+	key  fieldKey
 	se   *series
 	hour *hourGroup // of col
 	col  *column
 }
 
-func (fc fieldCache) of(cat *catalogue, ce *chanEntry, name string, kind FieldKind) *fieldValues {
-	k := fieldRef{ce, name, kind}
-	fv := fc[k]
-	if fv == nil {
-		fv = &fieldValues{se: cat.series(ce, name, kind)}
-		fc[k] = fv
+// of returns the channel's fields; readings of a channel come in runs.
+func (fc fieldCache) of(ce *chanEntry) *chanFields {
+	cf := fc[ce]
+	if cf == nil {
+		cf = &chanFields{}
+		fc[ce] = cf
+	}
+	return cf
+}
+
+func (cf *chanFields) field(cat *catalogue, ce *chanEntry, name string, kind FieldKind) *fieldValues {
+	if cf.byKey == nil {
+		for _, fv := range cf.list {
+			if fv.key.name == name && fv.key.kind == kind {
+				return fv
+			}
+		}
+	} else if fv := cf.byKey[fieldKey{name, kind}]; fv != nil {
+		return fv
+	}
+	fv := &fieldValues{key: fieldKey{name, kind}, se: cat.series(ce, name, kind)}
+	switch {
+	case cf.byKey != nil:
+		cf.byKey[fv.key] = fv
+	case len(cf.list) < fieldListMax:
+		cf.list = append(cf.list, fv)
+	default:
+		cf.byKey = make(map[fieldKey]*fieldValues, 2*fieldListMax)
+		for _, o := range append(cf.list, fv) {
+			cf.byKey[o.key] = o
+		}
+		cf.list = nil
 	}
 	return fv
 }
@@ -547,8 +578,9 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 				hd, up = g.data, nil // the updates come from the columns, below
 			}
 			vals = vals[:0]
+			fields := local.of(ce)
 			add := func(name string, kind FieldKind, v recordValue, num float64, text string) {
-				fv := local.of(&s.cat, ce, name, kind)
+				fv := fields.field(&s.cat, ce, name, kind)
 				se := fv.se
 				if !se.persisted.Load() && !fresh[se] {
 					_ = b.Set(idKey(prefixSeries, se.id), encodeSeries(ce.id, kind, name), nil)
