@@ -208,7 +208,12 @@ func (c *codec) encodeChunk(h hourData) []byte {
 			code = i
 		}
 	}
-	scaled := make([]int64, len(times))
+	var buf [256]int64
+	scaled := buf[:0]
+	if len(times) > len(buf) {
+		scaled = make([]int64, 0, len(times))
+	}
+	scaled = scaled[:len(times)]
 	for i, t := range times {
 		scaled[i] = t / unit
 	}

@@ -266,7 +266,12 @@ func appendNumbers(b []byte, vals []float64) []byte {
 		}
 	}
 	if e >= 0 {
-		ms := make([]int64, len(vals))
+		var buf [256]int64 // an hour of 1-minute values stays on the stack
+		ms := buf[:0]
+		if len(vals) > len(buf) {
+			ms = make([]int64, 0, len(vals))
+		}
+		ms = ms[:len(vals)]
 		ok := true
 		for i, v := range vals {
 			m := mantissa(v, e)

@@ -523,14 +523,12 @@ type directWrite struct {
 func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 	s.sealMu.RLock()
 	defer s.sealMu.RUnlock()
-	size := 0
 	var ces []*chanEntry
 	var groups []*hourGroup // per reading: its closed hour's group, or nil
 	byHour := map[hourKey]*hourGroup{}
 	cutoff := s.opts.Now().Add(-sealGrace)
 	for _, req := range reqs {
 		for _, r := range req.readings {
-			size += 32 + 8*(len(r.Fields)+len(r.Text)+len(r.Tags))
 			ce := s.cat.channel(r.Channel)
 			ces = append(ces, ce)
 			var g *hourGroup
@@ -545,6 +543,15 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 			groups = append(groups, g)
 		}
 	}
+	size, i := 0, 0 // of the records: readings sealed directly write none
+	for _, req := range reqs {
+		for _, r := range req.readings {
+			if g := groups[i]; g == nil || g.readings < directSealMin {
+				size += 32 + 8*(len(r.Fields)+len(r.Text)+len(r.Tags))
+			}
+			i++
+		}
+	}
 	b := s.db.NewBatchWithSize(size)
 	defer b.Close()
 	var updates updateSet
@@ -556,7 +563,7 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 	var vals []recordValue
 	var rec []byte
 	local := fieldCache{}
-	i := 0
+	i = 0
 	for _, req := range reqs {
 		for _, r := range req.readings {
 			ce, g := ces[i], groups[i]
