@@ -63,16 +63,17 @@ func (c *rollupCache) take(id rollupID) (rollupBlock, bool) {
 // recently given blocks beyond the cache's size.
 func (c *rollupCache) give(id rollupID, blk rollupBlock, now time.Time) {
 	size := blockBytes(blk)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.blocks[id]; ok {
+		c.bytes -= old.bytes
+		delete(c.blocks, id)
+	}
 	if size > c.max {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.blocks == nil {
 		c.blocks = map[rollupID]*cachedRollup{}
-	}
-	if old, ok := c.blocks[id]; ok {
-		c.bytes -= old.bytes
 	}
 	c.blocks[id] = &cachedRollup{blk: blk, bytes: size, used: now}
 	c.bytes += size
@@ -101,7 +102,8 @@ func (c *rollupCache) expire(cutoff time.Time) {
 	}
 }
 
-// clear empties the cache; callers hold sealMu's write lock.
+// clear empties the cache; callers hold sealMu's write lock (or close
+// the store).
 func (c *rollupCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -239,9 +239,9 @@ func (s *Store) sealHours(chanID uint32, hours []time.Time, fresh map[time.Time]
 	rollups := rollupSet{s: s, chanID: chanID}
 	b := s.db.NewBatch()
 	defer func() { b.Close() }()
-	// One scan for the chunks sealed before, not a Get an hour: a Get
-	// that finds nothing still seeks every level 0 sublevel.
-	chunks, err := s.chunksIn(chanID, slices.MinFunc(hours, time.Time.Compare), slices.MaxFunc(hours, time.Time.Compare))
+	// One iterator for the chunks sealed before, not a Get an hour: a
+	// Get that finds nothing still seeks every level 0 sublevel.
+	chunks, err := s.chunksIn(chanID, hours)
 	if err != nil {
 		return err
 	}
@@ -331,16 +331,31 @@ func (s *Store) sealHours(chanID uint32, hours []time.Time, fresh map[time.Time]
 	return nil
 }
 
-// chunksIn returns the chunks of a channel's hours from first to last,
-// by hour (ns).
-func (s *Store) chunksIn(chanID uint32, first, last time.Time) (map[int64][]byte, error) {
-	chunks := map[int64][]byte{}
-	lower, upper := rangeBounds(prefixChunk, chanID, first, last)
-	err := iterateRange(s.db, lower, upper, func(k, v []byte) error {
-		chunks[keyTime(k).UnixNano()] = bytes.Clone(v)
-		return nil
-	})
+// chunksIn returns the chunks sealed before of a channel's hours, by hour
+// (ns), found with one iterator that seeks from hour to hour: the hours of
+// a bulk write can lie far apart, and the chunks between them are not
+// read.
+func (s *Store) chunksIn(chanID uint32, hours []time.Time) (map[int64][]byte, error) {
+	sorted := slices.SortedFunc(slices.Values(hours), time.Time.Compare)
+	lower, upper := rangeBounds(prefixChunk, chanID, sorted[0], sorted[len(sorted)-1])
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
+		return nil, fmt.Errorf("store: read the chunks of channel %d: %w", chanID, err)
+	}
+	defer it.Close()
+	chunks := map[int64][]byte{}
+	for _, h := range sorted {
+		key := pointKey(prefixChunk, chanID, h)
+		if !it.SeekGE(key) || !bytes.Equal(it.Key(), key) {
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, fmt.Errorf("store: read the chunk of channel %d at %s: %w", chanID, h, err)
+		}
+		chunks[h.UnixNano()] = bytes.Clone(v)
+	}
+	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("store: read the chunks of channel %d: %w", chanID, err)
 	}
 	return chunks, nil

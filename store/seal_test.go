@@ -299,3 +299,32 @@ func TestIntsLen(t *testing.T) {
 		}
 	}
 }
+
+// TestChunksInReadsOnlyItsHours: a seal of hours far apart (a backlog and
+// the hour just closed, in one bulk write) reads their chunks, not every
+// chunk between them.
+func TestChunksInReadsOnlyItsHours(t *testing.T) {
+	now := time.Date(2026, 5, 10, 0, 0, 0, 0, time.UTC)
+	s := openTest(t, t.TempDir(), Options{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	start := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	for d := range 30 {
+		var rs []Reading
+		for h := range 24 {
+			for m := range 20 {
+				rs = append(rs, Reading{Channel: hive, Time: start.Add(time.Duration(d*24+h)*time.Hour + time.Duration(m)*time.Minute), Fields: map[string]float64{"w": float64(m)}})
+			}
+		}
+		if err := s.Write(ctx, rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, last := start, start.Add(30*24*time.Hour-time.Hour)
+	chunks, err := s.chunksIn(mustChan(t, s), []time.Time{last, first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chunks) != 2 || chunks[first.UnixNano()] == nil || chunks[last.UnixNano()] == nil {
+		t.Errorf("the chunks of 2 hours 30 days apart: %d read, want those 2", len(chunks))
+	}
+}

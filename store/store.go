@@ -293,6 +293,7 @@ func (s *Store) background() {
 				s.log.Warn("retention failed", "err", err)
 			}
 		case <-seal.C:
+			s.rollups.expire(s.opts.Now().Add(-rollupCacheIdle))
 			if s.diskFull.Load() {
 				continue
 			}
@@ -304,7 +305,6 @@ func (s *Store) background() {
 				case <-ctx.Done():
 				}
 			}()
-			s.rollups.expire(s.opts.Now().Add(-rollupCacheIdle))
 			if err := s.Seal(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("sealing closed hours failed; the records stay and are tried again", "err", err)
 			}
@@ -336,6 +336,7 @@ func (s *Store) Close() error {
 		}
 		s.sealMu.Lock()
 		s.closedDB.Store(true)
+		s.rollups.clear()
 		s.sealMu.Unlock()
 		flushed := errors.Join(s.errlog.flush(), s.db.LogData(nil, pebble.Sync), s.compactOnClose())
 		closeErr := s.db.Close()
