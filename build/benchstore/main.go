@@ -58,6 +58,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,6 +91,7 @@ var (
 	flagDuration  = flag.Duration("duration", 10*time.Minute, "figures 4-5: measured window of steady ingest, per system")
 	flagWarmup    = flag.Duration("warmup", 30*time.Second, "figures 4-5: load before the window starts")
 	flagDashEvery = flag.Duration("dash-every", 5*time.Second, "figures 4-5: how often the dashboard is fetched")
+	flagLiveRuns  = flag.String("live-runs", "apiary,apiary-sync,influxdb", "figures 4-5: which of the live runs to make (comma-separated: apiary (the default config), apiary-sync (with -live-sync), influxdb); e.g. -only live -live-runs apiary-sync -duration 40m for the disk writes of the interval sync over a seal")
 	flagLiveSync  = flag.String("live-sync", "1s", "figures 4-5: also run Apiary with this store.sync (an interval: fsync that often instead of per write), for information; \"\" for no such run")
 	flagInfCold   = flag.Duration("influx-cold", 15*time.Second, "figures 1-3: InfluxDB's compact-full-write-cold-duration (its cache-snapshot-write-cold-duration is a third of it); the defaults are 4h and 10m")
 	flagSettle    = flag.Duration("settle", 10*time.Second, "figures 1-3: InfluxDB counts as compacted once its files have not changed for this long, after the cold duration")
@@ -760,18 +762,21 @@ type liveResult struct{ apiary, apiarySync, influx *liveRun }
 
 func runLive(apiaryBin, influxd string) *liveResult {
 	res := &liveResult{}
-	progress("figures 4-5: Apiary under %d nodes x %d fields at 1 reading/s: %s warm-up + %s ...", *flagLiveNodes, *flagLiveFlds, *flagWarmup, *flagDuration)
-	res.apiary = liveApiary(apiaryBin, "")
-	res.apiary.sys = "Apiary"
-	logLive(res.apiary)
-	if *flagLiveSync != "" {
+	runs := strings.Split(*flagLiveRuns, ",")
+	if slices.Contains(runs, "apiary") {
+		progress("figures 4-5: Apiary under %d nodes x %d fields at 1 reading/s: %s warm-up + %s ...", *flagLiveNodes, *flagLiveFlds, *flagWarmup, *flagDuration)
+		res.apiary = liveApiary(apiaryBin, "")
+		res.apiary.sys = "Apiary"
+		logLive(res.apiary)
+	}
+	if *flagLiveSync != "" && slices.Contains(runs, "apiary-sync") {
 		runtime.GC()
 		progress("figures 4-5: Apiary with sync = %q under the same load: %s warm-up + %s ...", *flagLiveSync, *flagWarmup, *flagDuration)
 		res.apiarySync = liveApiary(apiaryBin, *flagLiveSync)
 		res.apiarySync.sys = fmt.Sprintf("Apiary, sync = %s", *flagLiveSync)
 		logLive(res.apiarySync)
 	}
-	if influxd != "" {
+	if influxd != "" && slices.Contains(runs, "influxdb") {
 		runtime.GC()
 		progress("figures 4-5: InfluxDB under the same load: %s warm-up + %s ...", *flagWarmup, *flagDuration)
 		res.influx = liveInflux(influxd)
