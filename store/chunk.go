@@ -208,12 +208,8 @@ func (c *codec) encodeChunk(h hourData) []byte {
 			code = i
 		}
 	}
-	var buf [256]int64
-	scaled := buf[:0]
-	if len(times) > len(buf) {
-		scaled = make([]int64, 0, len(times))
-	}
-	scaled = scaled[:len(times)]
+	var buf scratchInts
+	scaled := buf.slice(len(times))
 	for i, t := range times {
 		scaled[i] = t / unit
 	}

@@ -266,12 +266,8 @@ func appendNumbers(b []byte, vals []float64) []byte {
 		}
 	}
 	if e >= 0 {
-		var buf [256]int64 // an hour of 1-minute values stays on the stack
-		ms := buf[:0]
-		if len(vals) > len(buf) {
-			ms = make([]int64, 0, len(vals))
-		}
-		ms = ms[:len(vals)]
+		var buf scratchInts // an hour of 1-minute values stays on the stack
+		ms := buf.slice(len(vals))
 		ok := true
 		for i, v := range vals {
 			m := mantissa(v, e)
@@ -293,6 +289,17 @@ func appendNumbers(b []byte, vals []float64) []byte {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 	}
 	return b
+}
+
+// scratchInts is room for the integers of an hour's column on the caller's
+// stack: slice hands out n of them, or a new slice when they do not fit.
+type scratchInts [256]int64
+
+func (buf *scratchInts) slice(n int) []int64 {
+	if n <= len(buf) {
+		return buf[:n]
+	}
+	return make([]int64, n)
 }
 
 // fitsDecimal tells whether v is exactly m/10^e for an integer m below 2^53.
