@@ -446,9 +446,10 @@ type hourKey struct {
 
 // hourGroup is the readings of a commit in one closed hour of a channel.
 type hourGroup struct {
-	at       chanHour
-	readings int
-	data     hourData // when sealed directly
+	at          chanHour
+	readings    int
+	recordBytes int      // the batch room its readings take as records
+	data        hourData // when sealed directly
 }
 
 // fieldCache is a commit's view of the catalogue's series, by channel:
@@ -528,11 +529,13 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 	var groups []*hourGroup // per reading: its closed hour's group, or nil
 	byHour := map[hourKey]*hourGroup{}
 	cutoff := s.opts.Now().Add(-sealGrace)
+	size := 0 // of the records: readings sealed directly write none
 	for _, req := range reqs {
 		for _, r := range req.readings {
 			ce := s.cat.channel(r.Channel)
 			ces = append(ces, ce)
 			var g *hourGroup
+			recSize := 32 + 8*(len(r.Fields)+len(r.Text)+len(r.Tags))
 			if h := hourOf(r.Time); !h.Add(time.Hour).After(cutoff) {
 				k := hourKey{ce.id, h.UnixNano()}
 				if g = byHour[k]; g == nil {
@@ -540,17 +543,16 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 					byHour[k] = g
 				}
 				g.readings++
+				g.recordBytes += recSize
+			} else {
+				size += recSize
 			}
 			groups = append(groups, g)
 		}
 	}
-	size, i := 0, 0 // of the records: readings sealed directly write none
-	for _, req := range reqs {
-		for _, r := range req.readings {
-			if g := groups[i]; g == nil || g.readings < directSealMin {
-				size += 32 + 8*(len(r.Fields)+len(r.Text)+len(r.Tags))
-			}
-			i++
+	for _, g := range byHour {
+		if g.readings < directSealMin {
+			size += g.recordBytes
 		}
 	}
 	b := s.db.NewBatchWithSize(size)
@@ -564,7 +566,7 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 	var vals []recordValue
 	var rec []byte
 	local := fieldCache{}
-	i = 0
+	i := 0
 	for _, req := range reqs {
 		for _, r := range req.readings {
 			ce, g := ces[i], groups[i]
