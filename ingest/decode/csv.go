@@ -111,6 +111,24 @@ func looksLikeHeader(line string) bool {
 	return hasTime
 }
 
+// HeaderAsKotoriNames is a header as Kotori announces it back ("Received
+// header fields [...]"): a whole-time column named "Date/Time", "Date",
+// "Datum/Zeit" or "timestamp" is called "time"; date and clock columns
+// that are fused (Beelogger, Variometer) keep their names.
+func HeaderAsKotoriNames(header []string) []string {
+	out := make([]string, len(header))
+	for i, name := range header {
+		out[i] = name
+		switch name {
+		case "Date/Time", "Date", "Datum/Zeit", "timestamp":
+			if timeRole(header, i) == roleTime {
+				out[i] = "time"
+			}
+		}
+	}
+	return out
+}
+
 type columnRole int
 
 const (

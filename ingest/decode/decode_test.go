@@ -89,6 +89,8 @@ func TestJSONRules(t *testing.T) {
 		{"batch", `[{"time": 1583810982, "t": 1}, {"time": 1583810983, "t": 2}]`,
 			"2020-03-10T03:29:42Z t=1\n2020-03-10T03:29:43Z t=2"},
 		{"trailing newline", "{\"temperature\": 42.84, \"humidity\": 83}\n", `arrival humidity=83 temperature=42.84`},
+		{"byte order mark", "\ufeff{\"temperature\": 42.84}", `arrival temperature=42.84`},
+		{"byte order mark before a batch", "\ufeff [{\"t\": 1}]", `arrival t=1`},
 		{"big numbers", `{"raw": 8388607, "abs": -2147483648, "c": 4294967295, "e": 1.7976931348623157e308, "huge": 1e400}`,
 			`arrival abs=-2.147483648e+09 c=4.294967295e+09 e=1.7976931348623157e+308 raw=8.388607e+06`},
 	}
@@ -178,10 +180,21 @@ func TestSlots(t *testing.T) {
 			"2024-05-12T12:05:00Z HX711.Weight=41.862"},
 		{"tele/STATE", `{"Time": "2019-06-02T22:13:07", "Uptime": "1T18:10:35", "Vcc": 3.182, "Sleep": 50, "LoadAvg": 19, "Wifi": {"AP": 1, "SSId": "x", "Channel": 1, "RSSI": 100, "LinkCount": 1}}`,
 			"2019-06-02T20:13:07Z Device.LoadAvg=19 Device.Sleep=50 Device.Vcc=3.182 Device.Wifi.Channel=1 Device.Wifi.LinkCount=1 Device.Wifi.RSSI=100"},
+		// Current firmware adds Wifi.Signal (dBm), kept beside Kotori's six, and text members, not kept.
+		{"tele/STATE", `{"Time": "2024-01-09T10:00:00", "Vcc": 3.1, "Sleep": 50, "LoadAvg": 19, "Wifi": {"Channel": 6, "RSSI": 62, "Signal": -69, "LinkCount": 1, "Mode": "11n"}}`,
+			"2024-01-09T09:00:00Z Device.LoadAvg=19 Device.Sleep=50 Device.Vcc=3.1 Device.Wifi.Channel=6 Device.Wifi.LinkCount=1 Device.Wifi.RSSI=62 Device.Wifi.Signal=-69"},
 		{"custom/airrohr.json", `{"esp8266id": "1", "software_version": "x", "sensordatavalues": [{"value_type": "SDS_P1", "value": "35.67"}, {"value_type": "signal", "value": "-66"}]}`,
 			"arrival SDS_P1=35.67 signal=-66"},
 		{"data.json", `{"uplink_message": {"decoded_payload": {"temperature_1": 53.3, "voltage_4": 3.3}}}`,
 			"arrival temperature_1=53.3 voltage_4=3.3"},
+		// received_at is Kotori's "timestamp": the last choice, so the
+		// payload's own time wins and is not kept as a field.
+		{"data.json", `{"end_device_ids": {"device_id": "hive-1"}, "received_at": "2022-01-19T19:02:34Z", "uplink_message": {"decoded_payload": {"t": 1, "timestamp": 1583810982}}}`,
+			`2020-03-10T03:29:42Z device_id="hive-1" t=1`},
+		{"data.json", `{"end_device_ids": {"device_id": "hive-1"}, "received_at": "2022-01-19T19:02:34Z", "uplink_message": {"decoded_payload": {"t": 1, "Time": "2020-03-10T03:29:42Z", "device_id": "scale"}}}`,
+			`2020-03-10T03:29:42Z device_id="scale" t=1 timestamp="2022-01-19T19:02:34Z"`}, // only the time field used is removed
+		{"data.json", `{"received_at": "2022-01-19T19:02:34Z", "uplink_message": {"decoded_payload": {"t": 1}, "f_cnt": 7}}`,
+			"2022-01-19T19:02:34Z counter=7 t=1"},
 	}
 	for _, tc := range cases {
 		res, err := Decode(tc.slot, []byte(tc.payload), opts())

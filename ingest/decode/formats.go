@@ -59,6 +59,8 @@ func decodeTasmotaState(payload []byte, opts Options, res *Result) error {
 		}
 	}
 	if wifi, ok := obj["Wifi"].(map[string]any); ok {
+		// Kotori's choice, and Signal: the dBm that firmware since 8.x
+		// sends beside RSSI's 0-100 quality, what a beekeeper reads.
 		for _, k := range []string{"Channel", "RSSI", "LinkCount", "Signal"} {
 			if v, ok := wifi[k]; ok {
 				flat["Device.Wifi."+k] = v
@@ -129,14 +131,23 @@ func TTNReading(obj map[string]any, opts Options, res *Result) error {
 	if !ok {
 		return errorf("ttn", "TTN uplink without uplink_message.decoded_payload (set up a payload formatter in the TTN console)")
 	}
+	// Kotori's order: the device id and the time of reception first, so
+	// that the decoded payload's own "device_id" or time overrides them
+	// (received_at goes under "timestamp", the last of the time fields),
+	// then the network's figures over the payload's.
 	flat := map[string]any{}
-	for k, v := range decoded {
-		flat[k] = v
-	}
 	if ids, ok := obj["end_device_ids"].(map[string]any); ok {
 		if id, ok := ids["device_id"].(string); ok {
 			flat["device_id"] = id
 		}
+	}
+	if t, ok := obj["received_at"]; ok {
+		flat["timestamp"] = t
+	} else if t, ok := up["received_at"]; ok {
+		flat["timestamp"] = t
+	}
+	for k, v := range decoded {
+		flat[k] = v
 	}
 	if v, ok := up["f_cnt"]; ok {
 		flat["counter"] = v
@@ -172,11 +183,6 @@ func TTNReading(obj map[string]any, opts Options, res *Result) error {
 				flat["gw_"+id+"_snr"] = v
 			}
 		}
-	}
-	if t, ok := obj["received_at"]; ok {
-		flat["time"] = t
-	} else if t, ok := up["received_at"]; ok {
-		flat["time"] = t
 	}
 	return readingsFromFlat(flat, opts, res)
 }

@@ -26,7 +26,9 @@ var TagNames = map[string]bool{
 // ParseJSON reads one JSON document leniently (bare NaN and Infinity become
 // null, numbers stay exact json.Number text) and refuses trailing data.
 func ParseJSON(payload []byte) (any, error) {
-	payload = bytes.TrimSpace(payload)
+	// A UTF-8 byte order mark, as Windows tools write it, is not part of
+	// the document (Python's json.loads, Kotori's reader, skips it too).
+	payload = bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(payload), []byte("\xef\xbb\xbf")))
 	if len(payload) == 0 {
 		return nil, errorf("empty", "empty payload")
 	}
@@ -177,19 +179,30 @@ func findTime(obj map[string]any, opts Options, res *Result) (key string, t time
 			res.note("time", "field %q: %v; using the time of arrival", name, err)
 			return name, time.Time{}, false
 		}
-		if t.Before(opts.EarliestTime) {
-			res.note("clock", "field %q is %s, before %s: device clock not set; using the time of arrival",
-				name, t.Format(time.RFC3339Nano), opts.EarliestTime.Format("2006-01-02"))
-			return name, time.Time{}, false
-		}
-		if t.After(opts.Received.Add(opts.MaxAhead)) {
-			res.note("clock", "field %q is %s, more than %s ahead: device clock wrong; using the time of arrival",
-				name, t.Format(time.RFC3339Nano), opts.MaxAhead)
+		if !CheckTime(t, fmt.Sprintf("field %q", name), opts, res) {
 			return name, time.Time{}, false
 		}
 		return name, t, true
 	}
 	return "", time.Time{}, false
+}
+
+// CheckTime says whether a device's time is plausible: not before
+// EarliestTime (a clock that was never set) and not more than MaxAhead
+// after Received. When it is not, a note says so, naming the time as what.
+func CheckTime(t time.Time, what string, opts Options, res *Result) bool {
+	opts = opts.withDefaults()
+	if t.Before(opts.EarliestTime) {
+		res.note("clock", "%s is %s, before %s: device clock not set; using the time of arrival",
+			what, t.Format(time.RFC3339Nano), opts.EarliestTime.Format("2006-01-02"))
+		return false
+	}
+	if t.After(opts.Received.Add(opts.MaxAhead)) {
+		res.note("clock", "%s is %s, more than %s ahead: device clock wrong; using the time of arrival",
+			what, t.Format(time.RFC3339Nano), opts.MaxAhead)
+		return false
+	}
+	return true
 }
 
 // TimeFields are the names that carry a reading's time, in the order Kotori
