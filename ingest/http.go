@@ -312,7 +312,7 @@ func decodeInto(res *decode.Result, slot string, payload []byte, opts decode.Opt
 
 // looksLikeJSON says whether a body starts like a JSON object or array.
 func looksLikeJSON(b []byte) bool {
-	b = bytes.TrimSpace(b)
+	b = bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(b), []byte("\xef\xbb\xbf")))
 	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
 }
 
@@ -369,7 +369,7 @@ func (in *Ingester) decodeCSV(ch store.Channel, body []byte, opts decode.Options
 	}
 	newHeader, announced, err := decode.DecodeCSV(body, header, opts, &res)
 	if announced {
-		res.Info = append(res.Info, "Received header fields "+pyList(newHeader))
+		res.Info = append(res.Info, "Received header fields "+pyList(decode.HeaderAsKotoriNames(newHeader)))
 	}
 	if joined := strings.Join(newHeader, "\x1f"); len(newHeader) > 0 && joined != saved {
 		if perr := in.store.SetProperty(ch, csvHeaderProperty, joined); perr != nil {
@@ -486,7 +486,7 @@ func (in *Ingester) routeHTTP(r *http.Request, m Message, rt address.Route, caps
 		// The channel is known from the request alone.
 		addr, aerr := rt.Expand(caps, vars(found))
 		if aerr != nil {
-			err := &decode.Error{Kind: "address", Err: aerr}
+			err := &decode.Error{Kind: address.ExpandErrorKind(aerr), Err: aerr}
 			in.fail(m, store.Channel{}, err)
 			return Outcome{}, badRequest(err)
 		}
@@ -506,7 +506,7 @@ func (in *Ingester) routeHTTP(r *http.Request, m Message, rt address.Route, caps
 	addr, aerr := rt.Expand(caps, vars(found))
 	if aerr != nil {
 		if err == nil {
-			err = &decode.Error{Kind: "address", Err: aerr}
+			err = &decode.Error{Kind: address.ExpandErrorKind(aerr), Err: aerr}
 		}
 		in.fail(m, store.Channel{}, err)
 		return Outcome{}, badRequest(err)

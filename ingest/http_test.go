@@ -35,7 +35,7 @@ func newHTTPSite(t *testing.T) *httpSite {
 	}
 	t.Cleanup(func() { st.Close() })
 	routes, err := address.NewRouter([]address.Route{
-		{Path: "/write", Channel: "influx/{db|=default}/{measurement}/default", Slot: "lineproto"},
+		{Path: "/write", Channel: "influx/{db|=default}/{measurement}/{tag:node|tag:host|=default}", Slot: "lineproto"},
 		{Path: "/honig/beescale/add_line2.php", Channel: "hiveeyes/mois/yun/beescale", Slot: "data"},
 	})
 	if err != nil {
@@ -148,8 +148,45 @@ func TestCompressedBodies(t *testing.T) {
 			}
 		})
 	}
-	if pts := s.points(t, "influx/telegraf/hx711/default", "weight"); len(pts) != 1 || pts[0].Value != 42.17 {
+	if pts := s.points(t, "influx/telegraf/hx711/hive-1", "weight"); len(pts) != 1 || pts[0].Value != 42.17 {
 		t.Errorf("weight points %v, want the one reading (three times the same)", pts)
+	}
+}
+
+// TestLineProtocolTags: tags the channel does not name keep series apart
+// (Telegraf's cpu plugin writes one line per core, all at one time), and a
+// line's time goes through the same plausibility check as a JSON time.
+func TestLineProtocolTags(t *testing.T) {
+	s := newHTTPSite(t)
+	body := "cpu,cpu=cpu0,host=pi usage_idle=99.1 1716200000000000000\n" +
+		"cpu,cpu=cpu1,host=pi usage_idle=80 1716200000000000000\n" +
+		"cpu,host=pi,cpu=cpu-total usage_idle=89.5 1716200000000000000\n" +
+		"disk,host=pi,path=/boot,device=mmcblk0p1 used_percent=12.5 1716200000000000000\n" +
+		"hx711,host=pi weight=42.1 1716200000\n" // seconds without precision=s: 1970
+	before := time.Now()
+	if status, answer := s.do(t, "POST", "/write?db=telegraf", http.Header{"Content-Type": {"text/plain"}}, []byte(body)); status != 204 {
+		t.Fatalf("status %d %s", status, answer)
+	}
+	for _, c := range []struct {
+		channel, field string
+		want           float64
+	}{
+		{"influx/telegraf/cpu/pi", "usage_idle.cpu=cpu0", 99.1},
+		{"influx/telegraf/cpu/pi", "usage_idle.cpu=cpu1", 80},
+		{"influx/telegraf/cpu/pi", "usage_idle.cpu=cpu-total", 89.5},
+		{"influx/telegraf/disk/pi", "used_percent.device=mmcblk0p1.path=/boot", 12.5},
+	} {
+		pts := s.points(t, c.channel, c.field)
+		if len(pts) != 1 || pts[0].Value != c.want || !pts[0].Time.Equal(time.Unix(0, 1716200000000000000)) {
+			t.Errorf("%s %s: %v, want %v at the line's time", c.channel, c.field, pts, c.want)
+		}
+	}
+	pts := s.points(t, "influx/telegraf/hx711/pi", "weight")
+	if len(pts) != 1 || pts[0].Time.Before(before.Add(-time.Second)) {
+		t.Errorf("weight with a 1970 time: %v, want it at the time of arrival", pts)
+	}
+	if _, ok := s.errorKinds(t)["clock /write"]; !ok {
+		t.Errorf("no clock entry for the 1970 line: %v", s.errorKinds(t))
 	}
 }
 

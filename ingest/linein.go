@@ -34,6 +34,7 @@ func (in *Ingester) lineProtocol(r *http.Request, m Message, rt address.Route, c
 		problems = append(problems, le.Error())
 	}
 	db := r.URL.Query().Get("db")
+	addressing := address.TemplateTags(rt.Channel)
 	for _, p := range points {
 		found := map[string]string{"measurement": p.Measurement, "db": db}
 		if p.Database != "" {
@@ -53,16 +54,19 @@ func (in *Ingester) lineProtocol(r *http.Request, m Message, rt address.Route, c
 			groups[addr.Channel] = res
 			order = append(order, addr.Channel)
 		}
+		// Tags the channel does not name tell series apart (Telegraf's
+		// cpu=cpu0 and cpu=cpu1 at one time): they go into the field name.
+		suffix := tagSuffix(p.Tags, addressing)
 		fields := make(map[string]any, len(p.Fields)+1)
 		for k, v := range p.Fields {
-			fields[k] = v.Interface()
+			fields[k+suffix] = v.Interface()
 		}
 		rd, err := decode.ReadingFromObject(numbersAsJSON(fields), opts, res)
 		if err != nil {
 			problems = append(problems, err.Error())
 			continue
 		}
-		if !p.Time.IsZero() {
+		if !p.Time.IsZero() && decode.CheckTime(p.Time, "the line's time", opts, res) {
 			rd.Time = p.Time
 		}
 		res.Readings = append(res.Readings, rd)
@@ -95,6 +99,28 @@ func (in *Ingester) lineProtocol(r *http.Request, m Message, rt address.Route, c
 		return out, &httpError{http.StatusBadRequest, "no points in the request body"}
 	}
 	return out, nil
+}
+
+// tagSuffix is ".key=value" for each tag the channel's template does not
+// name, in the order of the keys: what makes a field name unique in its
+// channel. A tag the template names (node, host) addresses the channel,
+// whether it was the one used or not.
+func tagSuffix(tags map[string]string, addressing map[string]bool) string {
+	var keys []string
+	for k := range tags {
+		if !addressing[k] {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString("." + k + "=" + tags[k])
+	}
+	return b.String()
 }
 
 // numbersAsJSON hands line-protocol values to the JSON reading rules:

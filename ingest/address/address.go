@@ -109,7 +109,7 @@ func (r Resolver) Resolve(topic string) (Address, error) {
 		}
 		a, err := rt.Expand(caps, nil)
 		if err != nil {
-			return fail("address", "%v", err)
+			return fail(ExpandErrorKind(err), "%v", err)
 		}
 		return a, nil
 	}

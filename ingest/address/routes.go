@@ -1,6 +1,7 @@
 package address
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -141,11 +142,50 @@ func (r Route) Expand(caps map[string]string, vars Vars) (Address, error) {
 	if len(parts) != 4 {
 		return Address{}, fmt.Errorf("route %s: channel %q is not realm/network/gateway/node", r.pattern(), ch)
 	}
+	for _, p := range parts {
+		if len(p) > MaxChannelPart {
+			return Address{}, fmt.Errorf("route %s: channel part %q: %w", r.pattern(), clip(p), ErrPartTooLong)
+		}
+	}
 	c := store.Channel{Realm: parts[0], Network: parts[1], Gateway: parts[2], Node: parts[3]}
 	if !c.Valid() {
 		return Address{}, fmt.Errorf("route %s: channel %q has an empty or invalid part", r.pattern(), ch)
 	}
 	return Address{Channel: c, Slot: slot}, nil
+}
+
+// TemplateTags are the tags a channel template names ({tag:node|tag:host}).
+func TemplateTags(tmpl string) map[string]bool {
+	out := map[string]bool{}
+	for {
+		i := strings.Index(tmpl, "tag:")
+		if i < 0 {
+			return out
+		}
+		tmpl = tmpl[i+len("tag:"):]
+		end := strings.IndexAny(tmpl, "|}")
+		if end < 0 {
+			end = len(tmpl)
+		}
+		out[tmpl[:end]] = true
+	}
+}
+
+// MaxChannelPart bounds a part of a channel a route makes from what a
+// device sent (a Tasmota topic, an X-Sensor header, a BEEP key, a line
+// protocol tag), as MaxSegment bounds a Kotori address's.
+const MaxChannelPart = 256
+
+// ErrPartTooLong is a route's channel part longer than MaxChannelPart.
+var ErrPartTooLong = fmt.Errorf("longer than %d bytes", MaxChannelPart)
+
+// ExpandErrorKind is the error-log kind of an Expand error: "limit" for a
+// part that is too long, else "address".
+func ExpandErrorKind(err error) string {
+	if errors.Is(err, ErrPartTooLong) {
+		return "limit"
+	}
+	return "address"
 }
 
 // expand replaces {…} in tmpl. A value may not add a "/", which would shift
