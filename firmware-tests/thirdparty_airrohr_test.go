@@ -27,42 +27,49 @@ func airrohrHeaders(pin string) http.Header {
 	return h
 }
 
-// TestAirrohrPushAPI is an Airrohr (SDS011 + BME280) pointed at the
-// appliance as if it were api.sensor.community: every 145 s (here three
-// rounds at once) one POST /v1/push-sensor-data/ per sensor, told apart
-// only by X-PIN (1 = SDS011, 11 = BME280), the device only by X-Sensor;
-// every value a string, value types without the sensor prefix. The
-// beekeeper sees the node sensor-community/default/default/<X-Sensor> with
-// every value as a number at its arrival, software_version not a field,
-// no error-log entry, and nothing on the bus.
+// TestAirrohrPushAPI is an Airrohr (SDS011, DHT22 and BME280) pointed at
+// the appliance as if it were api.sensor.community: every 145 s (here
+// three rounds at once) one POST /v1/push-sensor-data/ per sensor, told
+// apart only by X-PIN (1 = SDS011, 7 = DHT22, 11 = BME280), the device
+// only by X-Sensor; every value a string, value types without the sensor
+// prefix, so the DHT22 and the BME280 both send "temperature". The
+// beekeeper sees the station sensor-community/default/<X-Sensor> with one
+// node a sensor (pin-1, pin-7, pin-11), every value as a number at its
+// arrival, the two temperatures apart, software_version not a field, no
+// error-log entry, and nothing on the bus.
 func TestAirrohrPushAPI(t *testing.T) {
 	web, _ := tpHTTP(t)
 	start := time.Now()
 	for i := 0; i < 3; i++ {
 		sds := fmt.Sprintf(`{"software_version": "NRZ-2024-135", "sensordatavalues":[{"value_type":"P1","value":"%.2f"},{"value_type":"P2","value":"17.00"}]}`, 35.67+float64(i))
+		dht := fmt.Sprintf(`{"software_version": "NRZ-2024-135", "sensordatavalues":[{"value_type":"temperature","value":"%.2f"},{"value_type":"humidity","value":"55.20"}]}`, 21.3+float64(i))
 		bme := fmt.Sprintf(`{"software_version": "NRZ-2024-135", "sensordatavalues":[{"value_type":"temperature","value":"%.2f"},{"value_type":"pressure","value":"100535.97"},{"value_type":"humidity","value":"66.73"}]}`, -2.83+float64(i))
 		if i == 0 {
 			sds = tpFixture(t, "sensor-community-push.json") // the vector itself
 		}
-		for _, p := range []struct{ pin, body string }{{"1", sds}, {"11", bme}} {
+		for _, p := range []struct{ pin, body string }{{"1", sds}, {"7", dht}, {"11", bme}} {
 			status, body, _ := tpRequest(t, "POST", web+"/v1/push-sensor-data/", airrohrHeaders(p.pin), p.body)
 			if status != 200 {
 				t.Fatalf("push with X-PIN %s: %d %s", p.pin, status, body)
 			}
 		}
 	}
-	channel := "sensor-community/default/default/esp8266-12041741"
-	rows := tpRowsUntil(t, web, channel, "six pushes", func(rows []map[string]any) bool { return len(rows) == 6 })
-	for _, r := range rows {
-		arrivalTimes(t, []map[string]any{r}, start)
-		if _, ok := r["software_version"]; ok {
-			t.Errorf("software_version stored: %v", r)
+	station := "sensor-community/default/esp8266-12041741/"
+	rows := map[string][]map[string]any{}
+	for _, pin := range []string{"pin-1", "pin-7", "pin-11"} {
+		rows[pin] = tpRowsUntil(t, web, station+pin, "three pushes", func(rows []map[string]any) bool { return len(rows) == 3 })
+		for _, r := range rows[pin] {
+			arrivalTimes(t, []map[string]any{r}, start)
+			if _, ok := r["software_version"]; ok {
+				t.Errorf("software_version stored: %v", r)
+			}
 		}
 	}
-	tpCheckRow(t, "first SDS011 push", tpRow(rows, "P1", 35.67), map[string]any{"P2": 17.0, "temperature": nil})
-	tpCheckRow(t, "last BME280 push", tpRow(rows, "temperature", -0.83), map[string]any{"pressure": 100535.97, "humidity": 66.73, "P1": nil})
-	checkDashboard(t, web, channel, map[string]string{
-		"P1": "Other", "P2": "Other", "temperature": "Temperature", "humidity": "Humidity", "pressure": "Pressure"})
+	tpCheckRow(t, "first SDS011 push", tpRow(rows["pin-1"], "P1", 35.67), map[string]any{"P2": 17.0, "temperature": nil})
+	tpCheckRow(t, "last DHT22 push", tpRow(rows["pin-7"], "temperature", 23.3), map[string]any{"humidity": 55.2, "pressure": nil})
+	tpCheckRow(t, "last BME280 push", tpRow(rows["pin-11"], "temperature", -0.83), map[string]any{"pressure": 100535.97, "humidity": 66.73, "P1": nil})
+	checkDashboard(t, web, station+"pin-11", map[string]string{
+		"temperature": "Temperature", "humidity": "Humidity", "pressure": "Pressure"})
 	tpOnlyErrors(t, web)
 }
 

@@ -173,6 +173,37 @@ func TestESPHomeDefaultTopics(t *testing.T) {
 	}
 }
 
+// TestESPHomeOtherComponents: besides sensors, an ESPHome node publishes
+// the state of its switches, numbers, selects, covers and climates on
+// <node>/<component>/<object_id>/state (a climate on .../<value>/state),
+// and Home Assistant sends commands to .../command. A hive's heater switch
+// and tare offset are readings (ON as 1); commands are not, and nothing of
+// it fills the error log. A Home Assistant state topic under
+// homeassistant/ (its MQTT documentation's example) is a JSON object of
+// readings.
+func TestESPHomeOtherComponents(t *testing.T) {
+	web, broker := mqttTransports[0].start(t)
+	bus := tpWatch(t, broker)
+	dev := startESPHome(t, bus, broker, "beehive-scale", "a4cf12d3e4f5")
+	dev.state("switch", "heater", "ON")
+	dev.state("number", "tare_offset", "12.5")
+	dev.state("select", "mode", "winter")
+	dev.state("cover", "entrance", "open")
+	dev.publish("beehive-scale/climate/brood/current_temperature/state", 0, true, "34.6")
+	dev.publish("beehive-scale/switch/heater/command", 0, false, "OFF")
+	dev.publish("beehive-scale/climate/brood/target_temperature/command", 0, false, "35")
+	dev.publish("homeassistant/sensor/hive-7/state", 0, false, `{ "temperature": 23.20, "humidity": 43.70 }`)
+	rows := tpRowsUntil(t, web, "esphome/default/default/beehive-scale", "the states", func(rows []map[string]any) bool {
+		return tpRow(rows, "brood.current_temperature", 34.6) != nil && tpRow(rows, "heater", 1.0) != nil &&
+			tpRow(rows, "tare_offset", 12.5) != nil && tpRow(rows, "mode", "winter") != nil && tpRow(rows, "entrance", "open") != nil
+	})
+	if tpRow(rows, "heater", 0.0) != nil {
+		t.Errorf("a command was stored as the switch's state: %v", rows)
+	}
+	tpRowsUntil(t, web, "homeassistant/default/default/hive-7", "the Home Assistant state", tpHasRow("temperature", 23.2))
+	tpOnlyErrors(t, web)
+}
+
 // TestESPHomeRetainedReplay: ESPHome retains every state, so Mosquitto
 // replays the last ones each time Apiary subscribes again (after an
 // upgrade or a power cut of the Pi). A replay is not a new reading: after

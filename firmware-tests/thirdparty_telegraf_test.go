@@ -49,7 +49,8 @@ func telegrafPost(t *testing.T, web, encoding, body string) (int, string) {
 // At start it asks for CREATE DATABASE (POST /query), which may fail
 // (Telegraf goes on writing); then every flush is a write that InfluxDB
 // answers 204. The beekeeper sees influx/telegraf/<measurement>/<node or
-// host> with each metric at its own time.
+// host> with each metric at its own time, the other tags in the field's
+// name (usage_idle.cpu=cpu-total).
 func TestTelegraf(t *testing.T) {
 	for _, encoding := range []string{"identity", "gzip"} {
 		t.Run(encoding, func(t *testing.T) {
@@ -69,9 +70,9 @@ func TestTelegraf(t *testing.T) {
 					"time": tpExportTime(base.Add(time.Duration(i) * 10 * time.Second)), "weight": []float64{42.10, 42.11, 42.12}[i], "raw": 8421234.0})
 			}
 			cpu := tpRowsUntil(t, web, "influx/telegraf/cpu/hivepi", "three flushes", func(rows []map[string]any) bool { return len(rows) == 3 })
-			tpCheckRow(t, "cpu", cpu[2], map[string]any{"usage_idle": 97.2, "usage_user": 1.5})
+			tpCheckRow(t, "cpu", cpu[2], map[string]any{"usage_idle.cpu=cpu-total": 97.2, "usage_user.cpu=cpu-total": 1.5})
 			temp := tpRowsUntil(t, web, "influx/telegraf/temp/hivepi", "three flushes", func(rows []map[string]any) bool { return len(rows) == 3 })
-			tpCheckRow(t, "temp", temp[0], map[string]any{"temp": 48.0})
+			tpCheckRow(t, "temp", temp[0], map[string]any{"temp.sensor=cpu_thermal": 48.0})
 			checkDashboard(t, web, "influx/telegraf/hx711/hive-1", map[string]string{"weight": "Weight", "raw": "Other"})
 			tpOnlyErrors(t, web)
 		})
