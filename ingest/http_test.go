@@ -190,6 +190,40 @@ func TestLineProtocolTags(t *testing.T) {
 	}
 }
 
+// TestCSVHeaderAnswer: Kotori answers a CSV header with its field names,
+// a time column called "time" whatever the file called it.
+func TestCSVHeaderAnswer(t *testing.T) {
+	s := newHTTPSite(t)
+	for _, c := range []struct{ body, want string }{
+		{"Date/Time,Weight,Outside Temp\n2016/08/14 22:02:06,58.7,19.6", `Received header fields ['time', 'Weight', 'Outside Temp']`},
+		{"## timestamp, weight\n1583810982, 42.1", `Received header fields ['time', 'weight']`},
+		{"Datum,Uhrzeit,Gewicht\n2020/03/10,03:29:42,42.1", `Received header fields ['Datum', 'Uhrzeit', 'Gewicht']`},
+	} {
+		status, body := s.do(t, "POST", "/api/hiveeyes/testdrive/openhive/hive-2/data", http.Header{"Content-Type": {"text/csv"}}, []byte(c.body))
+		if status != 200 || !strings.Contains(body, c.want) {
+			t.Errorf("%q: %d %s, want %s", c.body, status, body, c.want)
+		}
+	}
+}
+
+// TestRouteNamesAreBounded: a channel part that a route takes from the
+// request (a header, a tag) is bounded like a Kotori address's segment: a
+// 4xx with a plain message and a "limit" entry, nothing stored.
+func TestRouteNamesAreBounded(t *testing.T) {
+	s := newHTTPSite(t)
+	long := strings.Repeat("n", 300)
+	status, body := s.do(t, "POST", "/write?db=telegraf", http.Header{"Content-Type": {"text/plain"}}, []byte("hx711,node="+long+" weight=42.1\n"))
+	if status != 400 || !strings.Contains(body, "longer than 256 bytes") {
+		t.Errorf("a 300-byte node tag: %d %s, want 400 naming the limit", status, body)
+	}
+	if len(s.st.Channels()) != 0 {
+		t.Errorf("stored: %v", s.st.Channels())
+	}
+	if _, ok := s.errorKinds(t)["lineproto /write"]; !ok {
+		t.Errorf("no entry for /write: %v", s.errorKinds(t))
+	}
+}
+
 // TestAcceptsGET: which GETs are readings. Everything else is the web
 // interface's, the export API's first.
 func TestAcceptsGET(t *testing.T) {

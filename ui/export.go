@@ -52,6 +52,7 @@ type cell struct {
 func (u *UI) export(w http.ResponseWriter, r *http.Request) {
 	ch := channelFromPath(r)
 	kind, format, _ := strings.Cut(r.PathValue("file"), ".")
+	format = strings.ToLower(format) // as Kotori: data.CSV is data.csv
 	if kind != "data" && kind != "event" {
 		plainError(w, http.StatusNotFound, fmt.Sprintf("Unknown resource %q: use data.<format> or event.<format>", r.PathValue("file")))
 		return
@@ -60,7 +61,7 @@ func (u *UI) export(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprintf(w, "# Unknown data format %q: use csv, txt, tsv, json or html", strings.ToLower(format))
+		fmt.Fprintf(w, "# Unknown data format %q: use csv, txt, tsv, json or html", format)
 		return
 	}
 	q := r.URL.Query()

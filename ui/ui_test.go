@@ -105,6 +105,11 @@ func TestExportKotoriCompatible(t *testing.T) {
 		t.Errorf("Content-Disposition = %q", cd)
 	}
 
+	resp, _ = fetch(t, base+"data.CSV?"+rng) // Kotori lowercases the format
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
+		t.Errorf("data.CSV = %d %q, want the CSV", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+
 	resp, body := fetch(t, base+"data.xlsx?"+rng)
 	if resp.StatusCode != 400 || !strings.Contains(body, `"xlsx"`) {
 		t.Errorf("unknown format = %d %q, want 400 naming it", resp.StatusCode, body)

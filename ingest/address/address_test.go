@@ -129,6 +129,20 @@ func TestRoutes(t *testing.T) {
 	if _, err := route.Expand(caps, func(string) string { return "" }); err == nil {
 		t.Error("missing X-Sensor header expanded")
 	}
+	if _, err := route.Expand(caps, func(string) string { return strings.Repeat("x", MaxChannelPart+1) }); ExpandErrorKind(err) != "limit" {
+		t.Errorf("a too long X-Sensor header: %v, want a limit error", err)
+	}
+	if _, err := route.Expand(caps, func(string) string { return strings.Repeat("x", MaxChannelPart) }); err != nil {
+		t.Errorf("an X-Sensor header of %d bytes: %v", MaxChannelPart, err)
+	}
+	_, err = res.Resolve("tele/" + strings.Repeat("d", MaxChannelPart+1) + "/SENSOR")
+	var aerr *Error
+	if !errors.As(err, &aerr) || aerr.Kind != "limit" {
+		t.Errorf("a too long Tasmota topic: %v, want a limit error", err)
+	}
+	if got := TemplateTags("influx/{db|=default}/{measurement}/{tag:node|tag:host|=default}"); len(got) != 2 || !got["node"] || !got["host"] {
+		t.Errorf("TemplateTags = %v, want node and host", got)
+	}
 
 	for _, bad := range []Route{
 		{Topic: "a/#/b", Channel: "a/b/c/d", Slot: "x"},

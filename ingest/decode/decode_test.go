@@ -269,6 +269,14 @@ func TestEvent(t *testing.T) {
 	if ev.Title != "Fed" || ev.Text != "<b>2 kg</b>" || strings.Join(ev.Tags, "|") != "feeding|sugar" || ev.Extra["reference"] != "abc" || ev.Time.Format(time.RFC3339) != "2026-05-01T10:00:00Z" {
 		t.Errorf("event = %+v", ev)
 	}
+	// Kotori stores any object: tags alone make an event; nothing at all does not.
+	res, err = Decode("event.json", []byte(`{"tags": "swarm", "reference": "r"}`), opts())
+	if err != nil || len(res.Events) != 1 || res.Events[0].Tags[0] != "swarm" {
+		t.Errorf("event of tags only: %+v %v", res, err)
+	}
+	if _, err := Decode("event.json", []byte(`{"time": "2026-05-01T10:00:00Z"}`), opts()); err == nil {
+		t.Error("an event of nothing but its time was accepted")
+	}
 }
 
 // TestFastPathAgrees: the one-pass parser of flat objects gives what the

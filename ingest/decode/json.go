@@ -510,8 +510,10 @@ func EventFromFields(obj map[string]any, opts Options, res *Result) error {
 			ev.Extra[k] = s
 		}
 	}
-	if ev.Title == "" && ev.Text == "" {
-		return errorf("empty", "event has neither title nor text")
+	// Kotori stores any object as an event; one that says nothing at all
+	// is not worth a mark on the chart.
+	if ev.Title == "" && ev.Text == "" && len(ev.Tags) == 0 && len(ev.Extra) == 0 {
+		return errorf("empty", "event has no title, text, tags or other fields")
 	}
 	res.Events = append(res.Events, ev)
 	return nil
