@@ -191,6 +191,12 @@ func (in *Ingester) HandleTopic(ctx context.Context, m Message) (Outcome, error)
 	if decode.IsIgnoredTopic(m.Source) {
 		return Outcome{Ignored: true}, nil
 	}
+	if len(m.Payload) == 0 {
+		// An empty publish is how MQTT deletes a retained message (Homie
+		// and Home Assistant remove a property or entity so); a broker
+		// passes it on to the subscribers. It holds no reading.
+		return Outcome{Ignored: true}, nil
+	}
 	addr, err := in.opts.Resolver.Resolve(m.Source)
 	if errors.Is(err, address.ErrIgnored) {
 		return Outcome{Ignored: true}, nil
