@@ -135,7 +135,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"data.json", `{"a": 1} {"b": 2}`, "json"},
 		{"data.json", `{"a":` + strings.Repeat(`{"a":`, 40) + `1` + strings.Repeat(`}`, 41), "limit"},
 		{"data/load_connection", `connect`, "value"},
-		{"event.json", `{"reference": "x"}`, "empty"},
+		{"event.json", `{"title": "", "text": "", "tags": ""}`, "empty"},
 		{"tele/SENSOR", `[]`, "json"},
 		{"custom/airrohr.json", `{"esp8266id": 1}`, "json"},
 		{"status.txt", `x`, "slot"},
@@ -195,6 +195,11 @@ func TestSlots(t *testing.T) {
 			`2020-03-10T03:29:42Z device_id="scale" t=1 timestamp="2022-01-19T19:02:34Z"`}, // only the time field used is removed
 		{"data.json", `{"received_at": "2022-01-19T19:02:34Z", "uplink_message": {"decoded_payload": {"t": 1}, "f_cnt": 7}}`,
 			"2022-01-19T19:02:34Z counter=7 t=1"},
+		// No payload formatter: the CayenneLPP frame itself (temperature 44.7 on channel 0).
+		{"data.json", `{"received_at": "2022-01-19T19:02:34Z", "uplink_message": {"f_port": 2, "frm_payload": "AGcBvw=="}}`,
+			"2022-01-19T19:02:34Z temperature_0=44.7"},
+		{"data.json", `{"received_at": "2022-01-19T19:02:34Z", "uplink_message": {"decoded_payload": {"bytes": [0, 103, 1, 191]}}}`,
+			"2022-01-19T19:02:34Z temperature_0=44.7"},
 	}
 	for _, tc := range cases {
 		res, err := Decode(tc.slot, []byte(tc.payload), opts())

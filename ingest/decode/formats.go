@@ -1,7 +1,9 @@
 package decode
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"math"
 	"sort"
 	"strings"
 )
@@ -118,7 +120,7 @@ func decodeAirrohr(payload []byte, opts Options, res *Result) error {
 // "decoded_payload".
 func IsTTN(payload []byte) bool {
 	s := string(payload)
-	return strings.Contains(s, "uplink_message") && strings.Contains(s, "decoded_payload")
+	return strings.Contains(s, "uplink_message") && (strings.Contains(s, "decoded_payload") || strings.Contains(s, "frm_payload"))
 }
 
 // TTNReading turns a TTN v3 uplink (full webhook message, or the minimal
@@ -126,10 +128,30 @@ func IsTTN(payload []byte) bool {
 // decoded payload, plus device_id, counter (f_cnt), sf, bw (kHz), freq
 // (MHz), gtw_count and gw_<gateway>_rssi / _snr; the time is received_at.
 func TTNReading(obj map[string]any, opts Options, res *Result) error {
+	opts = opts.withDefaults()
 	up, _ := obj["uplink_message"].(map[string]any)
 	decoded, ok := up["decoded_payload"].(map[string]any)
-	if !ok {
-		return errorf("ttn", "TTN uplink without uplink_message.decoded_payload (set up a payload formatter in the TTN console)")
+	if !ok || undecodedBytes(decoded) != nil {
+		// No payload formatter in the TTN console: the frame as it came,
+		// which a Hiveeyes node (Terkin) writes as CayenneLPP.
+		frame := undecodedBytes(decoded)
+		if frame == nil {
+			b64, _ := up["frm_payload"].(string)
+			raw, err := base64.StdEncoding.DecodeString(b64)
+			if b64 == "" || err != nil {
+				return errorf("ttn", "TTN uplink without uplink_message.decoded_payload or a base64 frm_payload (set up a payload formatter in the TTN console)")
+			}
+			frame = raw
+		}
+		var f lppFrame
+		if ferr := f.parse(frame, opts.MaxFields); ferr != nil {
+			return errorf("ttn", "TTN uplink without decoded_payload, and its frame is not CayenneLPP (%s): set up a payload formatter in the TTN console", ferr.msg)
+		}
+		res.Notes = append(res.Notes, f.notes...)
+		decoded = make(map[string]any, len(f.fields))
+		for k, v := range f.fields {
+			decoded[k] = v
+		}
 	}
 	// Kotori's order: the device id and the time of reception first, so
 	// that the decoded payload's own "device_id" or time overrides them
@@ -185,6 +207,24 @@ func TTNReading(obj map[string]any, opts Options, res *Result) error {
 		}
 	}
 	return readingsFromFlat(flat, opts, res)
+}
+
+// undecodedBytes is the frame of TTN's output without a payload formatter,
+// {"bytes": [0, 103, 1, 191]}; nil for anything else.
+func undecodedBytes(decoded map[string]any) []byte {
+	list, ok := decoded["bytes"].([]any)
+	if !ok || len(decoded) != 1 || len(list) == 0 {
+		return nil
+	}
+	frame := make([]byte, len(list))
+	for i, v := range list {
+		n, ok := number(v)
+		if !ok || n < 0 || n > 255 || n != math.Trunc(n) {
+			return nil
+		}
+		frame[i] = byte(n)
+	}
+	return frame
 }
 
 // number reads a JSON number or numeric string.

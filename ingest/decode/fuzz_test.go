@@ -100,7 +100,7 @@ func checkResult(t *testing.T, what string, o Options, res Result, err error) {
 		}
 	}
 	for _, ev := range res.Events {
-		if ev.Time.IsZero() || ev.Title == "" && ev.Text == "" {
+		if ev.Time.IsZero() || ev.Title == "" && ev.Text == "" && len(ev.Tags) == 0 && len(ev.Extra) == 0 {
 			t.Fatalf("%s: event %+v", what, ev)
 		}
 		all := append([]string{ev.Title, ev.Text}, ev.Tags...)
