@@ -46,7 +46,8 @@ func ttnUplink(t *testing.T, n int) string {
 // four uplinks), one of them retried by TTS (the same body twice). The
 // beekeeper sees ttn/<application>/default/<device> with the decoded
 // payload and the radio metadata at received_at, the retry as no extra
-// row, an uplink without decoded payload (no payload formatter) as a
+// row, an uplink without decoded payload (no payload formatter) read from
+// its CayenneLPP frame, one whose frame is not CayenneLPP either as a
 // "ttn" entry naming the path, and nothing on the bus.
 func TestTTNWebhook(t *testing.T) {
 	web, _ := tpHTTP(t)
@@ -80,17 +81,41 @@ func TestTTNWebhook(t *testing.T) {
 		}
 	}
 
-	// The application has no payload formatter: no decoded_payload.
+	// The application has no payload formatter: no decoded_payload, and
+	// the frame is Terkin's CayenneLPP, which Apiary reads itself.
 	raw := strings.Replace(ttnUplink(t, 4), `"decoded_payload"`, `"decoded_payload_removed"`, 1)
+	if status, answer, _ := tpRequest(t, "POST", web+"/ttn/uplink", ttsHeaders(), raw); status != 200 {
+		t.Errorf("uplink without decoded payload: %d %s, want 200 (the frame is CayenneLPP)", status, answer)
+	}
+	rows = tpRowsUntil(t, web, channel, "the uplink without decoded payload", tpHasRow("time", "2022-06-01T10:55:02.123Z"))
+	tpCheckRow(t, "uplink read from its frame", tpRow(rows, "time", "2022-06-01T10:55:02.123Z"), map[string]any{
+		"temperature_0": 44.7, "voltage_0": 4.2, "temperature_5": 15.1, "counter": 1045.0})
+
+	// Neither a formatter nor a CayenneLPP frame: a "ttn" entry, 400.
+	raw = strings.Replace(raw, `"frm_payload": "AGcBvwB0AaQFegAPBQpnAeELZwHhBWcAlwVzKTcFaJsAAQA="`, `"frm_payload": "/w=="`, 1)
 	status, answer, _ := tpRequest(t, "POST", web+"/ttn/uplink", ttsHeaders(), raw)
 	if status != 400 {
-		t.Errorf("uplink without decoded payload: %d %s, want 400", status, answer)
+		t.Errorf("uplink without decoded payload or CayenneLPP: %d %s, want 400", status, answer)
 	}
 	e := tpLoggedError(t, web, "/ttn/uplink", "ttn")
 	if e.Channel != channel || !strings.Contains(e.Message, "payload formatter") {
 		t.Errorf("entry: %+v", e)
 	}
 	tpOnlyErrors(t, web, "/ttn/uplink")
+}
+
+// TestTTNWebhookFiltered: with "Filter event data" the webhook sends only
+// {"uplink_message":{"decoded_payload":{...}}}, no device ids; the base
+// URL http://<pi>:8080/ttn/{appID}/{devID} names them instead.
+func TestTTNWebhookFiltered(t *testing.T) {
+	web, _ := tpHTTP(t)
+	status, answer, _ := tpRequest(t, "POST", web+"/ttn/hiveeyes/hiveeyes-user-location-nameofhive/uplink", ttsHeaders(),
+		`{"uplink_message":{"decoded_payload":{"temperature_0":44.7,"load_5":3.845}}}`)
+	if status != 200 {
+		t.Fatalf("filtered uplink: %d %s", status, answer)
+	}
+	tpRowsUntil(t, web, "ttn/hiveeyes/default/hiveeyes-user-location-nameofhive", "the filtered uplink", tpHasRow("load_5", 3.845))
+	tpOnlyErrors(t, web)
 }
 
 // TestTTNWebhookKotori is the same webhook set up as the Hiveeyes
