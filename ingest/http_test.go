@@ -224,6 +224,27 @@ func TestRouteNamesAreBounded(t *testing.T) {
 	}
 }
 
+// TestBatchWithoutTimes: the readings of one body without their own time
+// are all stored, a millisecond apart in their order, not one over the
+// other at the time of arrival.
+func TestBatchWithoutTimes(t *testing.T) {
+	s := newHTTPSite(t)
+	for _, c := range []struct{ ctype, body string }{
+		{"application/json", `[{"w": 1}, {"w": 2}, {"w": 3}]`},
+		{"text/csv", "## w\n1\n2\n3"},
+	} {
+		node := strings.ReplaceAll(c.ctype, "/", "-")
+		status, body := s.do(t, "POST", "/api/hiveeyes/batch/test/"+node+"/data", http.Header{"Content-Type": {c.ctype}}, []byte(c.body))
+		if status != 200 || !strings.Contains(body, "Received #3 readings") {
+			t.Fatalf("%s: %d %s", c.ctype, status, body)
+		}
+		pts := s.points(t, "hiveeyes/batch/test/"+node, "w")
+		if len(pts) != 3 || pts[0].Value != 1 || pts[2].Value != 3 || pts[1].Time.Sub(pts[0].Time) != time.Millisecond {
+			t.Errorf("%s: %v, want 1, 2, 3 a millisecond apart", c.ctype, pts)
+		}
+	}
+}
+
 // TestAcceptsGET: which GETs are readings. Everything else is the web
 // interface's, the export API's first.
 func TestAcceptsGET(t *testing.T) {

@@ -263,6 +263,7 @@ func (in *Ingester) Store(ctx context.Context, m Message, ch store.Channel, res 
 	if m.Replayed {
 		res.Readings = in.dropStale(ch, m.Received, res.Readings)
 	}
+	spreadArrivals(res.Readings, m.Received)
 	for i := range res.Readings {
 		res.Readings[i].Channel = ch
 	}
@@ -291,6 +292,21 @@ func (in *Ingester) Store(ctx context.Context, m Message, ch store.Channel, res 
 	}
 	out.Readings, out.Events = len(res.Readings), len(res.Events)
 	return out, nil
+}
+
+// spreadArrivals gives the readings of one message that took its time of
+// arrival (a JSON batch or CSV lines without times) times a millisecond
+// apart, in their order: at one time they would overwrite each other, and
+// "Received #3 readings" would be true of one. A redelivery keeps its
+// first arrival, so it gets the same times and overwrites, as it should.
+func spreadArrivals(readings []store.Reading, arrival time.Time) {
+	n := 0
+	for i := range readings {
+		if readings[i].Time.Equal(arrival) {
+			readings[i].Time = arrival.Add(time.Duration(n) * time.Millisecond)
+			n++
+		}
+	}
 }
 
 // fail records a problem with a message in the error log.
