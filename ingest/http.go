@@ -240,12 +240,24 @@ func (in *Ingester) kotoriHTTP(r *http.Request, m Message, rest string) (Outcome
 		return Outcome{}, herr
 	}
 	slot := strings.TrimSuffix(addr.Slot, ".json")
-	if slot != "data" && slot != "event" && slot != "custom/airrohr" {
-		err := &decode.Error{Kind: "slot", Err: fmt.Errorf("unknown endpoint %q: use data, event or custom/airrohr", addr.Slot)}
+	if slot == "data" || slot == "event" || slot == "custom/airrohr" {
+		return in.endpoint(r, m, addr.Channel, slot)
+	}
+	// Any other slot of an MQTT topic (data.ndjson, data.lpp, data/<field>,
+	// tele/SENSOR, ...) takes the body as that topic's payload.
+	if herr := in.checkBody(m, addr.Channel, r); herr != nil {
+		return Outcome{Channel: addr.Channel}, herr
+	}
+	res, err := decode.Decode(addr.Slot, m.Payload, in.decodeOptions(m.Received, addr.Channel.Realm))
+	switch {
+	case errors.Is(err, decode.ErrIgnored):
+		return Outcome{Channel: addr.Channel, Ignored: true}, nil
+	case errors.Is(err, decode.ErrUnknownSlot):
+		err := &decode.Error{Kind: "slot", Err: fmt.Errorf("unknown endpoint %q: use data, event, custom/airrohr or a slot of the MQTT topics", addr.Slot)}
 		in.fail(m, addr.Channel, err)
 		return Outcome{Channel: addr.Channel}, &httpError{http.StatusNotFound, err.Error()}
 	}
-	return in.endpoint(r, m, addr.Channel, slot)
+	return in.answer(r, m, addr.Channel, res, err)
 }
 
 // endpoint decodes the body of Kotori's data, event or custom/airrohr
@@ -275,6 +287,8 @@ func (in *Ingester) endpoint(r *http.Request, m Message, ch store.Channel, slot 
 		})
 	case slot == "data" && ctype == "application/json":
 		err = decodeInto(&res, "data.json", m.Payload, opts)
+	case slot == "data" && (ctype == "application/x-ndjson" || ctype == "application/jsonl" || ctype == "application/json-seq"):
+		err = decodeInto(&res, "data.ndjson", m.Payload, opts)
 	case slot == "data" && ctype == "application/x-www-form-urlencoded":
 		values, perr := url.ParseQuery(strings.TrimSpace(string(m.Payload)))
 		switch {

@@ -245,6 +245,34 @@ func TestBatchWithoutTimes(t *testing.T) {
 	}
 }
 
+// TestMQTTSlotsOverHTTP: the path below /api/ is an address like an MQTT
+// topic, so a body posted to any slot is read as that topic's payload;
+// newline-delimited JSON is also read on .../data by its Content-Type.
+func TestMQTTSlotsOverHTTP(t *testing.T) {
+	s := newHTTPSite(t)
+	for _, c := range []struct {
+		path, ctype, body string
+		status            int
+		field             string
+		values            int
+	}{
+		{"hive-1/data.ndjson", "application/x-ndjson", "{\"w\": 1, \"time\": 1583810982}\n{\"w\": 2, \"time\": 1583810983}\n", 200, "w", 2},
+		{"hive-2/data", "application/x-ndjson", "{\"w\": 1, \"time\": 1583810982}\n{\"w\": 2, \"time\": 1583810983}\n", 200, "w", 2},
+		{"hive-3/data.lpp", "application/octet-stream", "AGcBvw==", 200, "temperature_0", 1},
+		{"hive-4/data/weight", "text/plain", "42.5", 200, "weight", 1},
+		{"hive-5/nonsense", "application/json", `{"w": 1}`, 404, "w", 0},
+	} {
+		status, body := s.do(t, "POST", "/api/hiveeyes/slots/test/"+c.path, http.Header{"Content-Type": {c.ctype}}, []byte(c.body))
+		if status != c.status {
+			t.Errorf("%s: %d %s, want %d", c.path, status, body, c.status)
+		}
+		node, _, _ := strings.Cut(c.path, "/")
+		if pts := s.points(t, "hiveeyes/slots/test/"+node, c.field); len(pts) != c.values {
+			t.Errorf("%s: %s = %v, want %d values", c.path, c.field, pts, c.values)
+		}
+	}
+}
+
 // TestAcceptsGET: which GETs are readings. Everything else is the web
 // interface's, the export API's first.
 func TestAcceptsGET(t *testing.T) {
