@@ -96,3 +96,24 @@ func TestTelegrafBadLine(t *testing.T) {
 		t.Errorf("entry: %+v", e)
 	}
 }
+
+// TestTelegrafInfluxDBv2 is Telegraf's outputs.influxdb_v2 pointed at the
+// appliance (urls = ["http://<pi>:8080"], organization and bucket set, a
+// token): POST /api/v2/write?org=...&bucket=..., gzip-compressed line
+// protocol, answered 204. The bucket is the database of the channel.
+func TestTelegrafInfluxDBv2(t *testing.T) {
+	web, _ := tpHTTP(t)
+	ns := time.Now().Truncate(time.Second).Add(-time.Minute).UnixNano()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	fmt.Fprintf(zw, "hx711,host=hivepi,node=hive-1 weight=42.17,raw=8421234i %d\n", ns)
+	zw.Close()
+	h := http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Content-Encoding": {"gzip"},
+		"Authorization": {"Token my-token"}, "User-Agent": {"Telegraf/1.30.1 Go/1.22.1"}}
+	status, answer, _ := tpRequest(t, "POST", web+"/api/v2/write?org=apiary&bucket=telegraf&precision=ns", h, b.String())
+	if status != 204 {
+		t.Fatalf("v2 write: %d %s, want 204", status, answer)
+	}
+	tpRowsUntil(t, web, "influx/telegraf/hx711/hive-1", "the v2 write", tpHasRow("weight", 42.17))
+	tpOnlyErrors(t, web)
+}
