@@ -73,6 +73,32 @@ var isoTime = regexp.MustCompile(`^(\d{4})[-/.]?(\d{2})[-/.]?(\d{2})` + // date
 	`(?:(?:[Tt]|\s+|_)(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?(?:[.,](\d+))?)?` + // time
 	`\s*(Z|z|[+-]\d{2}(?::?\d{2})?|[A-Za-z]{1,5}(?:[+-]\d{1,2})?)?$`) // zone
 
+// Dates written by hand or by loggers rather than by ISO 8601: a day-first
+// "10.03.2020" (German, as Open Hive and Beelogger users write it; never
+// month-first with dots) and a year-first date without leading zeros
+// ("2020-3-10"). They are rewritten to ISO 8601 before isoTime reads them.
+var (
+	dayFirstDate = regexp.MustCompile(`^(\d{1,2})\.(\d{1,2})\.(\d{4})((?:[Tt]|\s).*)?$`)
+	unpaddedDate = regexp.MustCompile(`^(\d{4})([-/.])(\d{1,2})[-/.](\d{1,2})((?:[Tt]|\s).*)?$`)
+)
+
+// isoDate rewrites the dates above as YYYY-MM-DD, keeping what follows.
+func isoDate(s string) string {
+	pad := func(d string) string {
+		if len(d) == 1 {
+			return "0" + d
+		}
+		return d
+	}
+	if m := dayFirstDate.FindStringSubmatch(s); m != nil {
+		return m[3] + "-" + pad(m[2]) + "-" + pad(m[1]) + m[4]
+	}
+	if m := unpaddedDate.FindStringSubmatch(s); m != nil && (len(m[3]) == 1 || len(m[4]) == 1) {
+		return m[1] + "-" + pad(m[3]) + "-" + pad(m[4]) + m[5]
+	}
+	return s
+}
+
 // Fixed offsets of the zone abbreviations devices and servers print.
 var zoneAbbrev = map[string]int{
 	"UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "WET": 0,
@@ -85,13 +111,15 @@ var zoneAbbrev = map[string]int{
 // String reads a time written as text: an epoch number, ISO 8601 /
 // RFC 3339 with "Z" or any offset (also with a space for "T", up to nine
 // fraction digits, more are cut), "YYYYMMDDTHHmmss[Z]", "YYYYMMDD",
-// "YYYY/MM/DD HH:MM:SS", a zone abbreviation such as " CET", or an HTTP date.
+// "YYYY/MM/DD HH:MM:SS", "2020-3-10 3:29:42", day-first "10.03.2020
+// 03:29:42", a zone abbreviation such as " CET", or an HTTP date.
 // A time without a zone is read in zone.
 func String(s string, zone *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, errors.New("empty time")
 	}
+	s = isoDate(s) // "10.03.2020" is a date, not a number
 	// Eight digits are a date (YYYYMMDD), not seconds in 1970.
 	if LooksNumeric(s) && !(len(s) == 8 && strings.Trim(s, "0123456789") == "") {
 		return Epoch(s)
