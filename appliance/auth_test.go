@@ -140,6 +140,7 @@ func TestHTTPIngestTokens(t *testing.T) {
 		c.Auth.Tokens = []auth.Token{
 			{Token: "hiveeyes-token-0001", Realm: "hiveeyes"},
 			{Token: "testdrive-token-002", Realm: "workbench", Network: "testdrive"},
+			{Token: "telegraf-token-003", Realm: "influx"},
 		}
 	})
 	base := baseURL(app)
@@ -159,6 +160,8 @@ func TestHTTPIngestTokens(t *testing.T) {
 		{name: "network token, other network", path: "/api/workbench/other/b/c/data", ctype: "application/json", body: `{"x": 7}`, header: map[string]string{"Authorization": "Bearer testdrive-token-002"}, want: 401},
 		{name: "line protocol without token", path: "/write?db=x", ctype: "text/plain", body: "hive,node=n w=1", want: 401},
 		{name: "BEEP key, no token", path: "/api/sensors", ctype: "application/json", body: `{"key": "k1", "t": 1}`, want: 401},
+		{name: "InfluxDB 2 Token scheme (Telegraf influxdb_v2)", path: "/api/v2/write?org=o&bucket=telegraf", ctype: "text/plain", body: "hive,node=n w=1", header: map[string]string{"Authorization": "Token telegraf-token-003"}, want: 204},
+		{name: "InfluxDB 2 wrong token", path: "/api/v2/write?org=o&bucket=telegraf", ctype: "text/plain", body: "hive,node=n w=1", header: map[string]string{"Authorization": "Token hiveeyes-token-0001"}, want: 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -192,15 +192,23 @@ func TestESPHomeOtherComponents(t *testing.T) {
 	dev.publish("beehive-scale/climate/brood/current_temperature/state", 0, true, "34.6")
 	dev.publish("beehive-scale/switch/heater/command", 0, false, "OFF")
 	dev.publish("beehive-scale/climate/brood/target_temperature/command", 0, false, "35")
+	dev.publish("beehive-scale/cover/entrance/position/state", 0, true, "0.5")
 	dev.publish("homeassistant/sensor/hive-7/state", 0, false, `{ "temperature": 23.20, "humidity": 43.70 }`)
-	rows := tpRowsUntil(t, web, "esphome/default/default/beehive-scale", "the states", func(rows []map[string]any) bool {
+	dev.publish("homeassistant/binary_sensor/garden/state", 0, false, "ON")
+	dev.publish("homeassistant/sensor/outside/state", 0, false, "21.5") // MQTT Statestream
+	tpRowsUntil(t, web, "esphome/default/default/beehive-scale", "the states", func(rows []map[string]any) bool {
 		return tpRow(rows, "brood.current_temperature", 34.6) != nil && tpRow(rows, "heater", 1.0) != nil &&
-			tpRow(rows, "tare_offset", 12.5) != nil && tpRow(rows, "mode", "winter") != nil && tpRow(rows, "entrance", "open") != nil
+			tpRow(rows, "tare_offset", 12.5) != nil && tpRow(rows, "mode", "winter") != nil && tpRow(rows, "entrance", "open") != nil &&
+			tpRow(rows, "entrance.position", 0.5) != nil
 	})
-	if tpRow(rows, "heater", 0.0) != nil {
+	tpRowsUntil(t, web, "homeassistant/default/default/hive-7", "the Home Assistant state", tpHasRow("temperature", 23.2))
+	tpRowsUntil(t, web, "homeassistant/default/default/garden", "the binary sensor's state", tpHasRow("garden", 1.0))
+	tpRowsUntil(t, web, "homeassistant/default/default/outside", "the Statestream value", tpHasRow("outside", 21.5))
+	// Published before the Home Assistant states, the commands have been
+	// handled by now.
+	if rows, _, _ := exportRows(t, web, "esphome/default/default/beehive-scale"); tpRow(rows, "heater", 0.0) != nil {
 		t.Errorf("a command was stored as the switch's state: %v", rows)
 	}
-	tpRowsUntil(t, web, "homeassistant/default/default/hive-7", "the Home Assistant state", tpHasRow("temperature", 23.2))
 	tpOnlyErrors(t, web)
 }
 

@@ -24,7 +24,8 @@ import (
 const csvHeaderProperty = "csv-header"
 
 // HTTPHandler serves HTTP ingest: Kotori's POST /api/<address>/data,
-// /event and /custom/airrohr (also under /api-notls/), and the paths of
+// /event and /custom/airrohr and any other slot of the MQTT topics (also
+// under /api-notls/), and the paths of
 // the HTTP routes (Sensor.Community, BEEP, TTN, InfluxDB line protocol).
 // A body may be gzip- or deflate-compressed (Content-Encoding; Telegraf
 // compresses by default). The GETs of AcceptsGET are readings too, their
@@ -226,11 +227,13 @@ func clientAddr(r *http.Request) string {
 }
 
 // kotoriHTTP handles /api/<address>/<slot>: slot data (JSON object or
-// array, form, CSV), event (JSON or form) or custom/airrohr.
+// array, NDJSON, form, CSV), event (JSON or form) or custom/airrohr, read
+// by the Content-Type; any other slot reads the body as that topic's MQTT
+// payload would be read.
 func (in *Ingester) kotoriHTTP(r *http.Request, m Message, rest string) (Outcome, *httpError) {
 	addr, err := in.opts.Resolver.Resolve(rest)
 	if errors.Is(err, address.ErrIgnored) {
-		return Outcome{Ignored: true}, nil
+		return Outcome{}, in.notAnEndpoint(m, store.Channel{}, rest)
 	}
 	if err != nil {
 		in.fail(m, store.Channel{}, err)
@@ -249,15 +252,20 @@ func (in *Ingester) kotoriHTTP(r *http.Request, m Message, rest string) (Outcome
 		return Outcome{Channel: addr.Channel}, herr
 	}
 	res, err := decode.Decode(addr.Slot, m.Payload, in.decodeOptions(m.Received, addr.Channel.Realm))
-	switch {
-	case errors.Is(err, decode.ErrIgnored):
-		return Outcome{Channel: addr.Channel, Ignored: true}, nil
-	case errors.Is(err, decode.ErrUnknownSlot):
-		err := &decode.Error{Kind: "slot", Err: fmt.Errorf("unknown endpoint %q: use data, event, custom/airrohr or a slot of the MQTT topics", addr.Slot)}
-		in.fail(m, addr.Channel, err)
-		return Outcome{Channel: addr.Channel}, &httpError{http.StatusNotFound, err.Error()}
+	if errors.Is(err, decode.ErrIgnored) || errors.Is(err, decode.ErrUnknownSlot) {
+		return Outcome{Channel: addr.Channel}, in.notAnEndpoint(m, addr.Channel, addr.Slot)
 	}
 	return in.answer(r, m, addr.Channel, res, err)
+}
+
+// notAnEndpoint answers a path below /api/ whose slot stores nothing (an
+// unknown slot, or one that is ignored on MQTT such as error.json): 404,
+// and an error-log entry, for a device that posts there expects its data
+// stored.
+func (in *Ingester) notAnEndpoint(m Message, ch store.Channel, slot string) *httpError {
+	err := &decode.Error{Kind: "slot", Err: fmt.Errorf("unknown endpoint %q: use data, event, custom/airrohr or a slot of the MQTT topics", slot)}
+	in.fail(m, ch, err)
+	return &httpError{http.StatusNotFound, err.Error()}
 }
 
 // endpoint decodes the body of Kotori's data, event or custom/airrohr
@@ -287,7 +295,7 @@ func (in *Ingester) endpoint(r *http.Request, m Message, ch store.Channel, slot 
 		})
 	case slot == "data" && ctype == "application/json":
 		err = decodeInto(&res, "data.json", m.Payload, opts)
-	case slot == "data" && (ctype == "application/x-ndjson" || ctype == "application/jsonl" || ctype == "application/json-seq"):
+	case slot == "data" && (ctype == "application/x-ndjson" || ctype == "application/jsonl"):
 		err = decodeInto(&res, "data.ndjson", m.Payload, opts)
 	case slot == "data" && ctype == "application/x-www-form-urlencoded":
 		values, perr := url.ParseQuery(strings.TrimSpace(string(m.Payload)))
@@ -326,7 +334,7 @@ func decodeInto(res *decode.Result, slot string, payload []byte, opts decode.Opt
 
 // looksLikeJSON says whether a body starts like a JSON object or array.
 func looksLikeJSON(b []byte) bool {
-	b = bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(b), []byte("\xef\xbb\xbf")))
+	b = decode.TrimBOM(b)
 	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
 }
 

@@ -162,7 +162,8 @@ func TestLineProtocolTags(t *testing.T) {
 		"cpu,cpu=cpu1,host=pi usage_idle=80 1716200000000000000\n" +
 		"cpu,host=pi,cpu=cpu-total usage_idle=89.5 1716200000000000000\n" +
 		"disk,host=pi,path=/boot,device=mmcblk0p1 used_percent=12.5 1716200000000000000\n" +
-		"hx711,host=pi weight=42.1 1716200000\n" // seconds without precision=s: 1970
+		"hx711,host=pi weight=42.1 1716200000\n" + // seconds without precision=s: 1970
+		"docker,host=pi,image=" + strings.Repeat("i", 200) + ",label=" + strings.Repeat("l", 100) + " usage=7 1716200000000000000\n"
 	before := time.Now()
 	if status, answer := s.do(t, "POST", "/write?db=telegraf", http.Header{"Content-Type": {"text/plain"}}, []byte(body)); status != 204 {
 		t.Fatalf("status %d %s", status, answer)
@@ -180,6 +181,17 @@ func TestLineProtocolTags(t *testing.T) {
 		if len(pts) != 1 || pts[0].Value != c.want || !pts[0].Time.Equal(time.Unix(0, 1716200000000000000)) {
 			t.Errorf("%s %s: %v, want %v at the line's time", c.channel, c.field, pts, c.want)
 		}
+	}
+	var docker []string
+	for _, ci := range s.st.Channels() {
+		if ci.Channel.String() == "influx/telegraf/docker/pi" {
+			for _, f := range ci.Fields {
+				docker = append(docker, f.Name)
+			}
+		}
+	}
+	if len(docker) != 1 || !strings.HasPrefix(docker[0], "usage.tags#") || len(docker[0]) != len("usage.tags#")+8 {
+		t.Errorf("docker fields %v, want usage with the hash of its long tags", docker)
 	}
 	pts := s.points(t, "influx/telegraf/hx711/pi", "weight")
 	if len(pts) != 1 || pts[0].Time.Before(before.Add(-time.Second)) {
@@ -225,8 +237,9 @@ func TestRouteNamesAreBounded(t *testing.T) {
 }
 
 // TestBatchWithoutTimes: the readings of one body without their own time
-// are all stored, a millisecond apart in their order, not one over the
-// other at the time of arrival.
+// are all stored, a microsecond apart in their order, not one over the
+// other at the time of arrival; the next message's reading comes after
+// them.
 func TestBatchWithoutTimes(t *testing.T) {
 	s := newHTTPSite(t)
 	for _, c := range []struct{ ctype, body string }{
@@ -238,9 +251,12 @@ func TestBatchWithoutTimes(t *testing.T) {
 		if status != 200 || !strings.Contains(body, "Received #3 readings") {
 			t.Fatalf("%s: %d %s", c.ctype, status, body)
 		}
+		if status, body := s.do(t, "POST", "/api/hiveeyes/batch/test/"+node+"/data", http.Header{"Content-Type": {"application/json"}}, []byte(`{"w": 9}`)); status != 200 {
+			t.Fatalf("next reading: %d %s", status, body)
+		}
 		pts := s.points(t, "hiveeyes/batch/test/"+node, "w")
-		if len(pts) != 3 || pts[0].Value != 1 || pts[2].Value != 3 || pts[1].Time.Sub(pts[0].Time) != time.Millisecond {
-			t.Errorf("%s: %v, want 1, 2, 3 a millisecond apart", c.ctype, pts)
+		if len(pts) != 4 || pts[0].Value != 1 || pts[2].Value != 3 || pts[3].Value != 9 || pts[1].Time.Sub(pts[0].Time) != time.Microsecond {
+			t.Errorf("%s: %v, want 1, 2, 3 a microsecond apart, then 9", c.ctype, pts)
 		}
 	}
 }
@@ -261,6 +277,7 @@ func TestMQTTSlotsOverHTTP(t *testing.T) {
 		{"hive-3/data.lpp", "application/octet-stream", "AGcBvw==", 200, "temperature_0", 1},
 		{"hive-4/data/weight", "text/plain", "42.5", 200, "weight", 1},
 		{"hive-5/nonsense", "application/json", `{"w": 1}`, 404, "w", 0},
+		{"hive-6/error.json", "application/json", `{"w": 1}`, 404, "w", 0}, // ignored on MQTT: stores nothing
 	} {
 		status, body := s.do(t, "POST", "/api/hiveeyes/slots/test/"+c.path, http.Header{"Content-Type": {c.ctype}}, []byte(c.body))
 		if status != c.status {
@@ -399,6 +416,24 @@ func TestInfluxQuery(t *testing.T) {
 // arrival when it is flagged DUP (up to the memory's age), or relayed by an
 // external broker (which drops the flag) within relayedWindow; otherwise
 // it is a new reading.
+// TestRedeliveredBatch: a QoS 1 batch without times sent again with DUP
+// keeps its first arrival, so its readings land on the same times and
+// overwrite their first copies: three points, not six.
+func TestRedeliveredBatch(t *testing.T) {
+	s := newHTTPSite(t)
+	t0 := time.Now().Add(-time.Minute)
+	for i, dup := range []bool{false, true} {
+		m := Message{Transport: "mqtt", Source: "hiveeyes/dup/test/hive/data.json", Payload: []byte(`[{"w": 1}, {"w": 2}, {"w": 3}]`),
+			QoS: 1, Duplicate: dup, Received: t0.Add(time.Duration(i) * time.Second)}
+		if _, err := s.in.HandleTopic(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pts := s.points(t, "hiveeyes/dup/test/hive", "w"); len(pts) != 3 || pts[2].Value != 3 || !pts[2].Time.Equal(t0) {
+		t.Errorf("%v, want 1, 2, 3 once, the last at the first arrival", pts)
+	}
+}
+
 func TestRedeliveryWindow(t *testing.T) {
 	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	for _, c := range []struct {

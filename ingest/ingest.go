@@ -259,11 +259,11 @@ func (in *Ingester) Store(ctx context.Context, m Message, ch store.Channel, res 
 		in.fail(m, ch, decodeErr)
 		return out, decodeErr
 	}
+	spreadArrivals(res.Readings, m.Received)
 	res.Readings = in.mask(ch, res.Readings)
 	if m.Replayed {
 		res.Readings = in.dropStale(ch, m.Received, res.Readings)
 	}
-	spreadArrivals(res.Readings, m.Received)
 	for i := range res.Readings {
 		res.Readings[i].Channel = ch
 	}
@@ -295,16 +295,23 @@ func (in *Ingester) Store(ctx context.Context, m Message, ch store.Channel, res 
 }
 
 // spreadArrivals gives the readings of one message that took its time of
-// arrival (a JSON batch or CSV lines without times) times a millisecond
-// apart, in their order: at one time they would overwrite each other, and
-// "Received #3 readings" would be true of one. A redelivery keeps its
-// first arrival, so it gets the same times and overwrites, as it should.
+// arrival (a JSON batch or CSV lines without times) times a microsecond
+// apart, in their order, the last at the time of arrival: at one time they
+// would overwrite each other, and "Received #3 readings" would be true of
+// one. Ending at the arrival keeps them before the next message's. A
+// redelivery keeps its first arrival, so it gets the same times and
+// overwrites, as it should.
 func spreadArrivals(readings []store.Reading, arrival time.Time) {
 	n := 0
-	for i := range readings {
-		if readings[i].Time.Equal(arrival) {
-			readings[i].Time = arrival.Add(time.Duration(n) * time.Millisecond)
+	for _, r := range readings {
+		if r.Time.Equal(arrival) {
 			n++
+		}
+	}
+	for i := range readings {
+		if n > 1 && readings[i].Time.Equal(arrival) {
+			n--
+			readings[i].Time = arrival.Add(-time.Duration(n) * time.Microsecond)
 		}
 	}
 }

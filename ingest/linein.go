@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"net/url"
@@ -59,7 +60,15 @@ func (in *Ingester) lineProtocol(r *http.Request, m Message, rt address.Route, c
 		suffix := tagSuffix(p.Tags, addressing)
 		fields := make(map[string]any, len(p.Fields)+1)
 		for k, v := range p.Fields {
-			fields[k+suffix] = v.Interface()
+			name := k + suffix
+			if len(name) > opts.NameLimit() && len(k) < opts.NameLimit()-len(".tags#00000000") {
+				// Many or long tags (Docker labels): their hash still
+				// keeps the series apart.
+				h := fnv.New32a()
+				h.Write([]byte(suffix))
+				name = fmt.Sprintf("%s.tags#%08x", k, h.Sum32())
+			}
+			fields[name] = v.Interface()
 		}
 		rd, err := decode.ReadingFromObject(numbersAsJSON(fields), opts, res)
 		if err != nil {

@@ -143,6 +143,9 @@ func TestRoutes(t *testing.T) {
 	if got := TemplateTags("influx/{db|=default}/{measurement}/{tag:node|tag:host|=default}"); len(got) != 2 || !got["node"] || !got["host"] {
 		t.Errorf("TemplateTags = %v, want node and host", got)
 	}
+	if got := TemplateTags("x-tag:y/{=tag:x}/{header:X-tag:z}/{tag:a}"); len(got) != 1 || !got["a"] {
+		t.Errorf("TemplateTags = %v, want only a", got)
+	}
 
 	for _, bad := range []Route{
 		{Topic: "a/#/b", Channel: "a/b/c/d", Slot: "x"},

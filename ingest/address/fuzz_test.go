@@ -5,30 +5,31 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/BurntSushi/toml"
+
 	"github.com/apiary-hive/apiary/internal/testvectors"
 )
 
-// defaultRoutes are the MQTT routes of appliance/default.toml.
-var defaultRoutes = []Route{
-	{Topic: "tele/{device}/SENSOR", Channel: "tasmota/default/default/{device}", Slot: "tele/SENSOR"},
-	{Topic: "tele/{device}/STATE", Channel: "tasmota/default/default/{device}", Slot: "tele/STATE"},
-	{Topic: "tele/{device}/LWT", Channel: "tasmota/default/default/{device}", Slot: "value/LWT"},
-	{Topic: "tele/#", Ignore: true},
-	{Topic: "stat/#", Ignore: true},
-	{Topic: "cmnd/#", Ignore: true},
-	{Topic: "{node}/sensor/{name}/state", Channel: "esphome/default/default/{node}", Slot: "value/{name}"},
-	{Topic: "{node}/binary_sensor/{name}/state", Channel: "esphome/default/default/{node}", Slot: "value/{name}"},
-	{Topic: "{node}/text_sensor/{name}/state", Channel: "esphome/default/default/{node}", Slot: "value/{name}"},
-	{Topic: "{node}/status", Channel: "esphome/default/default/{node}", Slot: "value/status"},
-	{Topic: "homie/+/$*/#", Ignore: true},
-	{Topic: "homie/+/+/$*", Ignore: true},
-	{Topic: "homie/+/+/+/$*", Ignore: true},
-	{Topic: "homie/+/+/+/set", Ignore: true},
-	{Topic: "homie/{device}/{node}/{property}", Channel: "homie/default/{device}/{node}", Slot: "value/{property}"},
-	{Topic: "homie/#", Ignore: true},
-	{Topic: "weather/loop", Channel: "weewx/default/default/weather", Slot: "loop"},
-	{Topic: "weather/{name}", Channel: "weewx/default/default/{name}", Slot: "value/{name}"},
-	{Topic: "homeassistant/#", Ignore: true},
+// defaultRoutes are the MQTT routes of appliance/default.toml, read from
+// the file, so that the fuzzing follows the routes the appliance ships.
+func defaultRoutes(tb testing.TB) []Route {
+	tb.Helper()
+	var cfg struct {
+		Route []Route `toml:"route"`
+	}
+	if _, err := toml.DecodeFile("../../appliance/default.toml", &cfg); err != nil {
+		tb.Fatal(err)
+	}
+	var out []Route
+	for _, r := range cfg.Route {
+		if r.Topic != "" {
+			out = append(out, r)
+		}
+	}
+	if len(out) < 20 {
+		tb.Fatalf("only %d MQTT routes in appliance/default.toml", len(out))
+	}
+	return out
 }
 
 // FuzzResolve resolves any topic with the default routes, with configured
@@ -46,7 +47,7 @@ func FuzzResolve(f *testing.F) {
 			f.Add(v.TopicOrPath)
 		}
 	}
-	rt, err := NewRouter(defaultRoutes)
+	rt, err := NewRouter(defaultRoutes(f))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func FuzzResolve(f *testing.F) {
 // without "/" or NUL: the store refuses anything else, and a refused QoS 1
 // message would be redelivered for ever).
 func FuzzRoute(f *testing.F) {
-	for _, r := range defaultRoutes {
+	for _, r := range defaultRoutes(f) {
 		f.Add(r.Topic, r.Channel, r.Slot, strings.NewReplacer("{", "", "}", "", "+", "x", "#", "a/b", "$*", "$x").Replace(r.Topic))
 	}
 	f.Add("/api/{a}/{b}", "x/{a|b|=d}/{header:X}/{b}", "s/{a}", "/api/1/2")

@@ -158,16 +158,17 @@ func (r Route) Expand(caps map[string]string, vars Vars) (Address, error) {
 func TemplateTags(tmpl string) map[string]bool {
 	out := map[string]bool{}
 	for {
-		i := strings.Index(tmpl, "tag:")
-		if i < 0 {
+		i := strings.IndexByte(tmpl, '{')
+		j := strings.IndexByte(tmpl[max(i, 0):], '}')
+		if i < 0 || j < 0 {
 			return out
 		}
-		tmpl = tmpl[i+len("tag:"):]
-		end := strings.IndexAny(tmpl, "|}")
-		if end < 0 {
-			end = len(tmpl)
+		for _, alt := range strings.Split(tmpl[i+1:i+j], "|") {
+			if name, ok := strings.CutPrefix(alt, "tag:"); ok {
+				out[name] = true
+			}
 		}
-		out[tmpl[:end]] = true
+		tmpl = tmpl[i+j+1:]
 	}
 }
 

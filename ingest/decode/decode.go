@@ -38,6 +38,9 @@ type Options struct {
 	MaxAhead time.Duration
 }
 
+// NameLimit is the longest field name these options allow.
+func (o Options) NameLimit() int { return o.withDefaults().MaxNameLen }
+
 func (o Options) withDefaults() Options {
 	if o.Zone == nil {
 		o.Zone = time.UTC

@@ -195,6 +195,9 @@ func TestSlots(t *testing.T) {
 			`2020-03-10T03:29:42Z device_id="scale" t=1 timestamp="2022-01-19T19:02:34Z"`}, // only the time field used is removed
 		{"data.json", `{"received_at": "2022-01-19T19:02:34Z", "uplink_message": {"decoded_payload": {"t": 1}, "f_cnt": 7}}`,
 			"2022-01-19T19:02:34Z counter=7 t=1"},
+		// A device time that cannot be right (no RTC): received_at, not the arrival.
+		{"data.json", `{"received_at": "2022-01-19T19:02:34Z", "uplink_message": {"decoded_payload": {"t": 1, "time": 0}}}`,
+			`2022-01-19T19:02:34Z t=1 timestamp="2022-01-19T19:02:34Z"`},
 		// No payload formatter: the CayenneLPP frame itself (temperature 44.7 on channel 0).
 		{"data.json", `{"received_at": "2022-01-19T19:02:34Z", "uplink_message": {"f_port": 2, "frm_payload": "AGcBvw=="}}`,
 			"2022-01-19T19:02:34Z temperature_0=44.7"},

@@ -117,7 +117,7 @@ func decodeAirrohr(payload []byte, opts Options, res *Result) error {
 
 // IsTTN reports whether a data.json payload is a The Things Stack (TTN v3)
 // uplink: Kotori's test is that the text holds both "uplink_message" and
-// "decoded_payload".
+// "decoded_payload"; Apiary also takes an uplink with only a frm_payload.
 func IsTTN(payload []byte) bool {
 	s := string(payload)
 	return strings.Contains(s, "uplink_message") && (strings.Contains(s, "decoded_payload") || strings.Contains(s, "frm_payload"))
@@ -125,17 +125,31 @@ func IsTTN(payload []byte) bool {
 
 // TTNReading turns a TTN v3 uplink (full webhook message, or the minimal
 // {"uplink_message": {"decoded_payload": {...}}}) into a reading: the
-// decoded payload, plus device_id, counter (f_cnt), sf, bw (kHz), freq
-// (MHz), gtw_count and gw_<gateway>_rssi / _snr; the time is received_at.
+// decoded payload (without one, the frame read as CayenneLPP), plus
+// device_id, counter (f_cnt), sf, bw (kHz), freq (MHz), gtw_count and
+// gw_<gateway>_rssi / _snr. The time is the payload's own, else
+// received_at, else the time of arrival.
 func TTNReading(obj map[string]any, opts Options, res *Result) error {
 	opts = opts.withDefaults()
 	up, _ := obj["uplink_message"].(map[string]any)
+	// The network's time of reception stands in for a missing or wrong
+	// device time, so that a retried webhook lands on the same time.
+	for _, at := range []any{obj["received_at"], up["received_at"]} {
+		if s, ok := at.(string); ok {
+			if t, err := TimeValue(s, opts.Zone); err == nil {
+				opts.Received = t
+				break
+			}
+		}
+	}
 	decoded, ok := up["decoded_payload"].(map[string]any)
-	if !ok || undecodedBytes(decoded) != nil {
-		// No payload formatter in the TTN console: the frame as it came,
-		// which a Hiveeyes node (Terkin) writes as CayenneLPP.
-		frame := undecodedBytes(decoded)
+	if frame := undecodedBytes(decoded); !ok || frame != nil {
+		// No payload formatter in the TTN console (or its default, which
+		// passes the bytes on): the frame as it came, which a Hiveeyes
+		// node (Terkin) writes as CayenneLPP.
+		what := "decoded_payload.bytes"
 		if frame == nil {
+			what = "frm_payload"
 			b64, _ := up["frm_payload"].(string)
 			raw, err := base64.StdEncoding.DecodeString(b64)
 			if b64 == "" || err != nil {
@@ -145,8 +159,9 @@ func TTNReading(obj map[string]any, opts Options, res *Result) error {
 		}
 		var f lppFrame
 		if ferr := f.parse(frame, opts.MaxFields); ferr != nil {
-			return errorf("ttn", "TTN uplink without decoded_payload, and its frame is not CayenneLPP (%s): set up a payload formatter in the TTN console", ferr.msg)
+			return errorf("ttn", "TTN uplink without decoded values, and its %s is not CayenneLPP (%s): set up a payload formatter in the TTN console", what, ferr.msg)
 		}
+		res.Info = append(res.Info, "No payload formatter: "+what+" read as CayenneLPP")
 		res.Notes = append(res.Notes, f.notes...)
 		decoded = make(map[string]any, len(f.fields))
 		for k, v := range f.fields {

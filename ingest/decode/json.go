@@ -26,9 +26,7 @@ var TagNames = map[string]bool{
 // ParseJSON reads one JSON document leniently (bare NaN and Infinity become
 // null, numbers stay exact json.Number text) and refuses trailing data.
 func ParseJSON(payload []byte) (any, error) {
-	// A UTF-8 byte order mark, as Windows tools write it, is not part of
-	// the document (Python's json.loads, Kotori's reader, skips it too).
-	payload = bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(payload), []byte("\xef\xbb\xbf")))
+	payload = TrimBOM(payload)
 	if len(payload) == 0 {
 		return nil, errorf("empty", "empty payload")
 	}
@@ -45,6 +43,13 @@ func ParseJSON(payload []byte) (any, error) {
 		return nil, errorf("json", "invalid JSON: data after the end of the document")
 	}
 	return v, nil
+}
+
+// TrimBOM trims white space and a UTF-8 byte order mark, which Windows
+// tools write before a document and which is not part of it (Python's
+// json.loads, Kotori's reader, skips it too).
+func TrimBOM(b []byte) []byte {
+	return bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(b), []byte("\xef\xbb\xbf")))
 }
 
 func jsonErrorText(err error) string {
@@ -372,8 +377,12 @@ func decodeSingleValue(name string, payload []byte, opts Options, res *Result) e
 // decodeLenientValue handles the plain-text values of Homie, ESPHome and
 // Tasmota status topics: a number is a number, "true"/"false" and
 // "ON"/"OFF" are 1 and 0, "nan" and "None" are no value, any other text is
-// a text value ("Online").
+// a text value ("Online"). A JSON object (a Home Assistant state topic, an
+// ESPHome light) is a reading of its members, as on data.json.
 func decodeLenientValue(name string, payload []byte, opts Options, res *Result) error {
+	if b := TrimBOM(payload); len(b) > 0 && b[0] == '{' {
+		return decodeJSONReadings(payload, opts, res)
+	}
 	s, err := singleText(name, payload, opts)
 	if err != nil {
 		return err

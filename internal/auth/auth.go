@@ -211,11 +211,12 @@ func (a *Authority) MaySubscribe(user, filter string) bool {
 func (a *Authority) IngestProtected() bool { return len(a.cfg.Tokens) > 0 }
 
 // TokenOf returns the token a request presents: "Authorization: Bearer
-// T", the password of basic auth (Telegraf, Airrohr's custom API), or
+// T" or "Token T" (InfluxDB 2's scheme, Telegraf's influxdb_v2 output),
+// the password of basic auth (Telegraf, Airrohr's custom API), or
 // ?token=T (GPRS modems that cannot set headers).
 func TokenOf(r *http.Request) string {
 	h := r.Header.Get("Authorization")
-	if scheme, rest, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+	if scheme, rest, ok := strings.Cut(h, " "); ok && (strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "Token")) {
 		return strings.TrimSpace(rest)
 	}
 	if _, pw, ok := r.BasicAuth(); ok {

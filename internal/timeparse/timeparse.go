@@ -79,7 +79,7 @@ var isoTime = regexp.MustCompile(`^(\d{4})[-/.]?(\d{2})[-/.]?(\d{2})` + // date
 // ("2020-3-10"). They are rewritten to ISO 8601 before isoTime reads them.
 var (
 	dayFirstDate = regexp.MustCompile(`^(\d{1,2})\.(\d{1,2})\.(\d{4})((?:[Tt]|\s).*)?$`)
-	unpaddedDate = regexp.MustCompile(`^(\d{4})([-/.])(\d{1,2})[-/.](\d{1,2})((?:[Tt]|\s).*)?$`)
+	unpaddedDate = regexp.MustCompile(`^(\d{4})([-/.])(\d{1,2})([-/.])(\d{1,2})((?:[Tt]|\s).*)?$`)
 )
 
 // isoDate rewrites the dates above as YYYY-MM-DD, keeping what follows.
@@ -93,8 +93,8 @@ func isoDate(s string) string {
 	if m := dayFirstDate.FindStringSubmatch(s); m != nil {
 		return m[3] + "-" + pad(m[2]) + "-" + pad(m[1]) + m[4]
 	}
-	if m := unpaddedDate.FindStringSubmatch(s); m != nil && (len(m[3]) == 1 || len(m[4]) == 1) {
-		return m[1] + "-" + pad(m[3]) + "-" + pad(m[4]) + m[5]
+	if m := unpaddedDate.FindStringSubmatch(s); m != nil && m[2] == m[4] && (len(m[3]) == 1 || len(m[5]) == 1) {
+		return m[1] + "-" + pad(m[3]) + "-" + pad(m[5]) + m[6]
 	}
 	return s
 }
@@ -119,6 +119,7 @@ func String(s string, zone *time.Location) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, errors.New("empty time")
 	}
+	in := s        // for the errors: what the device sent
 	s = isoDate(s) // "10.03.2020" is a date, not a number
 	// Eight digits are a date (YYYYMMDD), not seconds in 1970.
 	if LooksNumeric(s) && !(len(s) == 8 && strings.Trim(s, "0123456789") == "") {
@@ -131,7 +132,7 @@ func String(s string, zone *time.Location) (time.Time, error) {
 				return t.UTC(), nil
 			}
 		}
-		return time.Time{}, fmt.Errorf("unrecognised time %q", s)
+		return time.Time{}, fmt.Errorf("unrecognised time %q", in)
 	}
 	num := func(i int) int {
 		if m[i] == "" {
@@ -150,11 +151,11 @@ func String(s string, zone *time.Location) (time.Time, error) {
 		nsec, _ = strconv.Atoi(frac + strings.Repeat("0", 9-len(frac)))
 	}
 	if month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 24 || minute > 59 || sec > 60 {
-		return time.Time{}, fmt.Errorf("time out of range: %q", s)
+		return time.Time{}, fmt.Errorf("time out of range: %q", in)
 	}
 	loc, err := zoneOf(m[8], zone)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("time %q: %w", s, err)
+		return time.Time{}, fmt.Errorf("time %q: %w", in, err)
 	}
 	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc).UTC(), nil
 }
