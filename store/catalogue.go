@@ -60,15 +60,32 @@ type seriesUpdate struct {
 }
 
 // updateSet gathers the updates of a write, one per series: a commit of
-// thousands of readings touches a few dozen series.
+// thousands of readings touches a few dozen series. The appliance commits
+// a device's reading or two at a time, so a short set is searched, not
+// hashed: a map per commit was most of what the write path allocated.
 type updateSet struct {
 	list  []seriesUpdate
-	index map[*series]int
+	index map[*series]int // once the list is longer than updateListMax
 }
+
+const updateListMax = 32
 
 // add notes a value of se at t; of equal times the later one wins.
 func (u *updateSet) add(se *series, t time.Time, num float64, text string) {
-	if i, ok := u.index[se]; ok {
+	i := -1
+	if u.index != nil {
+		if j, ok := u.index[se]; ok {
+			i = j
+		}
+	} else {
+		for j := range u.list {
+			if u.list[j].s == se {
+				i = j
+				break
+			}
+		}
+	}
+	if i >= 0 {
 		up := &u.list[i]
 		if t.Before(up.first) {
 			up.first = t
@@ -78,11 +95,16 @@ func (u *updateSet) add(se *series, t time.Time, num float64, text string) {
 		}
 		return
 	}
-	if u.index == nil {
-		u.index = map[*series]int{}
-	}
-	u.index[se] = len(u.list)
 	u.list = append(u.list, seriesUpdate{se, t, t, num, text})
+	switch {
+	case u.index != nil:
+		u.index[se] = len(u.list) - 1
+	case len(u.list) > updateListMax:
+		u.index = make(map[*series]int, 2*len(u.list))
+		for j, up := range u.list {
+			u.index[up.s] = j
+		}
+	}
 }
 
 func (c *catalogue) init() {

@@ -462,6 +462,7 @@ type fieldCache map[*chanEntry]*chanFields
 type chanFields struct {
 	list  []*fieldValues
 	byKey map[fieldKey]*fieldValues // when the list grows long
+	slab  []fieldValues             // room for the first fields, one allocation
 }
 
 // fieldListMax is where a channel's fields go from a list to a map.
@@ -475,10 +476,12 @@ type fieldValues struct {
 }
 
 // of returns the channel's fields; readings of a channel come in runs.
-func (fc fieldCache) of(ce *chanEntry) *chanFields {
+// hint is how many fields the first reading has.
+func (fc fieldCache) of(ce *chanEntry, hint int) *chanFields {
 	cf := fc[ce]
 	if cf == nil {
-		cf = &chanFields{}
+		hint = min(hint, fieldListMax)
+		cf = &chanFields{list: make([]*fieldValues, 0, hint), slab: make([]fieldValues, 0, hint)}
 		fc[ce] = cf
 	}
 	return cf
@@ -494,7 +497,14 @@ func (cf *chanFields) field(cat *catalogue, ce *chanEntry, name string, kind Fie
 	} else if fv := cf.byKey[fieldKey{name, kind}]; fv != nil {
 		return fv
 	}
-	fv := &fieldValues{key: fieldKey{name, kind}, se: cat.series(ce, name, kind)}
+	var fv *fieldValues
+	if n := len(cf.slab); n < cap(cf.slab) {
+		cf.slab = cf.slab[:n+1] // never beyond its capacity: the pointers stay valid
+		fv = &cf.slab[n]
+	} else {
+		fv = new(fieldValues)
+	}
+	*fv = fieldValues{key: fieldKey{name, kind}, se: cat.series(ce, name, kind)}
 	switch {
 	case cf.byKey != nil:
 		cf.byKey[fv.key] = fv
@@ -529,12 +539,14 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 	var groups []*hourGroup // per reading: its closed hour's group, or nil
 	byHour := map[hourKey]*hourGroup{}
 	cutoff := s.opts.Now().Add(-sealGrace)
-	size := 0 // of the records: readings sealed directly write none
+	size := 0    // of the records: readings sealed directly write none
+	maxVals := 0 // of a reading
 	for _, req := range reqs {
 		for _, r := range req.readings {
 			ce := s.cat.channel(r.Channel)
 			ces = append(ces, ce)
 			var g *hourGroup
+			maxVals = max(maxVals, len(r.Fields)+len(r.Text)+len(r.Tags))
 			recSize := 32 + 8*(len(r.Fields)+len(r.Text)+len(r.Tags))
 			if h := hourOf(r.Time); !h.Add(time.Hour).After(cutoff) {
 				k := hourKey{ce.id, h.UnixNano()}
@@ -557,13 +569,13 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 	}
 	b := s.db.NewBatchWithSize(size)
 	defer b.Close()
-	var updates updateSet
+	updates := updateSet{list: make([]seriesUpdate, 0, min(maxVals, updateListMax))}
 	var direct directWrite
 	var points, readings int64
 	var fresh map[*series]bool // written in this batch, persisted once it commits
 	var freshChans []*chanEntry
 	var touched []chanHour
-	var vals []recordValue
+	vals := make([]recordValue, 0, maxVals)
 	var rec []byte
 	local := fieldCache{}
 	i := 0
@@ -588,7 +600,7 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 				hd, up = g.data, nil // the updates come from the columns, below
 			}
 			vals = vals[:0]
-			fields := local.of(ce)
+			fields := local.of(ce, len(r.Fields)+len(r.Text)+len(r.Tags))
 			add := func(name string, kind FieldKind, v recordValue, num float64, text string) {
 				fv := fields.field(&s.cat, ce, name, kind)
 				se := fv.se

@@ -232,3 +232,31 @@ func TestFormatUpgrade(t *testing.T) {
 		t.Errorf("a store of format 9 opened: %v", err)
 	}
 }
+
+// TestUpdateSet: the catalogue's updates of a commit, one per series,
+// the same whether the set is searched (short) or hashed (beyond
+// updateListMax): the oldest time, and the value of the newest, the later
+// of equal times winning.
+func TestUpdateSet(t *testing.T) {
+	for _, n := range []int{1, updateListMax, updateListMax + 1, 3 * updateListMax} {
+		ses := make([]*series, n)
+		for i := range ses {
+			ses[i] = &series{}
+		}
+		var u updateSet
+		t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+		for round, dt := range []time.Duration{time.Minute, 0, 2 * time.Minute, time.Minute} {
+			for i, se := range ses {
+				u.add(se, t0.Add(dt), float64(100*round+i), "")
+			}
+		}
+		if len(u.list) != n {
+			t.Fatalf("%d series: %d updates", n, len(u.list))
+		}
+		for i, up := range u.list {
+			if up.s != ses[i] || !up.first.Equal(t0) || !up.t.Equal(t0.Add(2*time.Minute)) || up.num != float64(200+i) {
+				t.Errorf("%d series: update %d = %+v", n, i, up)
+			}
+		}
+	}
+}
