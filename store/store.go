@@ -126,6 +126,7 @@ type Store struct {
 	readings atomic.Int64
 	points   atomic.Int64
 
+	scratch   sync.Pool // of *commitScratch
 	closeOnce sync.Once
 	closed    atomic.Bool
 	stop      chan struct{}
@@ -139,6 +140,7 @@ func Open(opts Options) (*Store, error) {
 		return nil, errors.New("store: no data directory given")
 	}
 	s := &Store{
+		scratch:   sync.Pool{New: func() any { return new(commitScratch) }},
 		opts:      opts,
 		writeOpts: pebble.Sync,
 		log:       opts.Logger,
@@ -415,7 +417,9 @@ func (s *Store) commit(reqs []*writeReq) error {
 	if s.diskFull.Load() {
 		return diskFullError()
 	}
-	direct, err := s.commitRecords(reqs)
+	sc := s.scratch.Get().(*commitScratch)
+	defer s.scratch.Put(sc.reset())
+	direct, err := s.commitRecords(reqs, sc)
 	if err != nil || len(direct.hours) == 0 {
 		return err
 	}
@@ -438,6 +442,31 @@ func (s *Store) commit(reqs []*writeReq) error {
 	return nil
 }
 
+// commitScratch is the memory a commit works in, kept for the next one:
+// the appliance commits a reading or two at a time, and building these
+// anew for each was much of what its write path allocated.
+type commitScratch struct {
+	updates []seriesUpdate
+	vals    []recordValue
+	fields  fieldCache
+}
+
+// reset empties the scratch for the next commit: it keeps no series or
+// text alive, and no room a bulk write grew it to.
+func (sc *commitScratch) reset() *commitScratch {
+	clear(sc.updates)
+	clear(sc.vals)
+	sc.updates, sc.vals = sc.updates[:0], sc.vals[:0]
+	sc.fields.reset()
+	if cap(sc.updates) > 4*updateListMax {
+		sc.updates = nil
+	}
+	if cap(sc.vals) > 1024 {
+		sc.vals = nil
+	}
+	return sc
+}
+
 // hourKey is a chanHour as a map key that hashes fast.
 type hourKey struct {
 	chanID uint32
@@ -457,7 +486,10 @@ type hourGroup struct {
 // the column of the hour the field's last value went into. A channel's
 // fields are few, so they are found by comparing names (most often the
 // same string, which compares without reading it), not by hashing them.
-type fieldCache map[*chanEntry]*chanFields
+type fieldCache struct {
+	byChan map[*chanEntry]*chanFields
+	spare  []*chanFields // emptied, from earlier commits
+}
 
 type chanFields struct {
 	list  []*fieldValues
@@ -477,14 +509,39 @@ type fieldValues struct {
 
 // of returns the channel's fields; readings of a channel come in runs.
 // hint is how many fields the first reading has.
-func (fc fieldCache) of(ce *chanEntry, hint int) *chanFields {
-	cf := fc[ce]
-	if cf == nil {
-		hint = min(hint, fieldListMax)
-		cf = &chanFields{list: make([]*fieldValues, 0, hint), slab: make([]fieldValues, 0, hint)}
-		fc[ce] = cf
+func (fc *fieldCache) of(ce *chanEntry, hint int) *chanFields {
+	cf := fc.byChan[ce]
+	if cf != nil {
+		return cf
 	}
+	hint = min(hint, fieldListMax)
+	if n := len(fc.spare); n > 0 {
+		cf, fc.spare = fc.spare[n-1], fc.spare[:n-1]
+		cf.list, cf.slab = slices.Grow(cf.list, hint), slices.Grow(cf.slab, hint)
+	} else {
+		cf = &chanFields{list: make([]*fieldValues, 0, hint), slab: make([]fieldValues, 0, hint)}
+	}
+	if fc.byChan == nil {
+		fc.byChan = map[*chanEntry]*chanFields{}
+	}
+	fc.byChan[ce] = cf
 	return cf
+}
+
+// reset empties the cache for another commit, keeping the room of a few
+// channels' fields: the catalogue may have changed, so nothing it found
+// is kept.
+func (fc *fieldCache) reset() {
+	for ce, cf := range fc.byChan {
+		delete(fc.byChan, ce)
+		if len(fc.spare) >= 4 || cap(cf.slab) > fieldListMax {
+			continue
+		}
+		clear(cf.list)
+		clear(cf.slab)
+		cf.list, cf.slab, cf.byKey = cf.list[:0], cf.slab[:0], nil
+		fc.spare = append(fc.spare, cf)
+	}
 }
 
 func (cf *chanFields) field(cat *catalogue, ce *chanEntry, name string, kind FieldKind) *fieldValues {
@@ -532,7 +589,7 @@ type directWrite struct {
 
 // commitRecords writes the readings as records, and returns those it left
 // to be sealed directly.
-func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
+func (s *Store) commitRecords(reqs []*writeReq, sc *commitScratch) (directWrite, error) {
 	s.sealMu.RLock()
 	defer s.sealMu.RUnlock()
 	var ces []*chanEntry
@@ -569,15 +626,16 @@ func (s *Store) commitRecords(reqs []*writeReq) (directWrite, error) {
 	}
 	b := s.db.NewBatchWithSize(size)
 	defer b.Close()
-	updates := updateSet{list: make([]seriesUpdate, 0, min(maxVals, updateListMax))}
+	updates := updateSet{list: slices.Grow(sc.updates[:0], min(maxVals, updateListMax))}
 	var direct directWrite
 	var points, readings int64
 	var fresh map[*series]bool // written in this batch, persisted once it commits
 	var freshChans []*chanEntry
 	var touched []chanHour
-	vals := make([]recordValue, 0, maxVals)
+	vals := slices.Grow(sc.vals[:0], maxVals)
+	defer func() { sc.updates, sc.vals = updates.list, vals }() // for reset, once the commit is done
 	var rec []byte
-	local := fieldCache{}
+	local := &sc.fields
 	i := 0
 	for _, req := range reqs {
 		for _, r := range req.readings {
