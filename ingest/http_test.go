@@ -290,6 +290,22 @@ func TestMQTTSlotsOverHTTP(t *testing.T) {
 	}
 }
 
+// TestOneEntryForOneProblem: a reading whose only field has a name over
+// the limit is a 400 and one error-log entry naming the field, not a
+// second one for the message left empty.
+func TestOneEntryForOneProblem(t *testing.T) {
+	s := newHTTPSite(t)
+	long := strings.Repeat("f", 300)
+	status, body := s.do(t, "POST", "/api/hiveeyes/limit/test/hive/data", http.Header{"Content-Type": {"application/json"}}, []byte(`{"`+long+`": 1}`))
+	if status != 400 {
+		t.Errorf("%d %s, want 400", status, body)
+	}
+	entries := s.st.Errors(store.ErrorFilter{})
+	if len(entries) != 1 || entries[0].Kind != "field" || !strings.Contains(entries[0].Message, "longer than 256 bytes") {
+		t.Errorf("entries %+v, want one naming the field", entries)
+	}
+}
+
 // TestAcceptsGET: which GETs are readings. Everything else is the web
 // interface's, the export API's first.
 func TestAcceptsGET(t *testing.T) {

@@ -256,7 +256,11 @@ func (in *Ingester) Store(ctx context.Context, m Message, ch store.Channel, res 
 		in.fail(m, ch, &decode.Error{Kind: n.Kind, Err: errors.New(n.Message)})
 	}
 	if decodeErr != nil {
-		in.fail(m, ch, decodeErr)
+		// A message left with no values because its fields were dropped
+		// is one problem, which the notes above have named.
+		if !(ErrorKind(decodeErr) == "empty" && len(res.Notes) > 0) {
+			in.fail(m, ch, decodeErr)
+		}
 		return out, decodeErr
 	}
 	spreadArrivals(res.Readings, m.Received)
