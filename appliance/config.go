@@ -31,19 +31,21 @@ func DefaultTOML() string { return defaultTOML }
 // Config is the appliance's configuration. Every key has a default
 // (default.toml); LoadConfig decodes a user's file on top of it.
 type Config struct {
-	DataDir   string          `toml:"data_dir"`
-	TimeZone  string          `toml:"time_zone"`
-	HTTP      HTTPConfig      `toml:"http"`
-	MQTT      MQTTConfig      `toml:"mqtt"`
-	Store     StoreConfig     `toml:"store"`
-	Retention RetentionConfig `toml:"retention"`
-	Errors    ErrorConfig     `toml:"errors"`
-	Ingest    IngestConfig    `toml:"ingest"`
-	Realms    []RealmConfig   `toml:"realm"`
-	Masks     []ingest.Mask   `toml:"mask"`
-	Families  []ui.Family     `toml:"family"`
-	Routes    []address.Route `toml:"route"`
-	Auth      AuthConfig      `toml:"auth"`
+	DataDir  string `toml:"data_dir"`
+	TimeZone string `toml:"time_zone"`
+	// MemoryLimit is the Go runtime's soft memory limit (0: none).
+	MemoryLimit Size            `toml:"memory_limit"`
+	HTTP        HTTPConfig      `toml:"http"`
+	MQTT        MQTTConfig      `toml:"mqtt"`
+	Store       StoreConfig     `toml:"store"`
+	Retention   RetentionConfig `toml:"retention"`
+	Errors      ErrorConfig     `toml:"errors"`
+	Ingest      IngestConfig    `toml:"ingest"`
+	Realms      []RealmConfig   `toml:"realm"`
+	Masks       []ingest.Mask   `toml:"mask"`
+	Families    []ui.Family     `toml:"family"`
+	Routes      []address.Route `toml:"route"`
+	Auth        AuthConfig      `toml:"auth"`
 }
 
 // AuthConfig says who may publish, post and administer. Empty, the

@@ -15,9 +15,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -258,6 +260,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		return code
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if cfg.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(cfg.MemoryLimit))
+	}
+	if limit := debug.SetMemoryLimit(-1); limit < math.MaxInt64 {
+		log.Info("Go runtime memory limit", "limit", appliance.Size(limit))
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	app, err := appliance.Open(cfg, appliance.Build{Version: version, Commit: commit}, log)

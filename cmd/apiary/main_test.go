@@ -138,7 +138,7 @@ func TestBinary(t *testing.T) {
 		all = append(all, l)
 	}
 	joined := strings.Join(all, "\n")
-	for _, want := range []string{"part=\"mqtt broker\"", "part=store", "msg=stopped"} {
+	for _, want := range []string{"part=\"mqtt broker\"", "part=store", "msg=stopped", `msg="Go runtime memory limit" limit=28MiB`} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("log lacks %q:\n%s", want, joined)
 		}
