@@ -36,6 +36,7 @@ func (in *Ingester) lineProtocol(r *http.Request, m Message, rt address.Route, c
 	}
 	db := r.URL.Query().Get("db")
 	addressing := address.TemplateTags(rt.Channel)
+	nameLimit := opts.NameLimit()
 	for _, p := range points {
 		found := map[string]string{"measurement": p.Measurement, "db": db}
 		if p.Database != "" {
@@ -58,15 +59,19 @@ func (in *Ingester) lineProtocol(r *http.Request, m Message, rt address.Route, c
 		// Tags the channel does not name tell series apart (Telegraf's
 		// cpu=cpu0 and cpu=cpu1 at one time): they go into the field name.
 		suffix := tagSuffix(p.Tags, addressing)
+		hashed := "" // the suffix as a hash, made once a line when needed
 		fields := make(map[string]any, len(p.Fields)+1)
 		for k, v := range p.Fields {
 			name := k + suffix
-			if len(name) > opts.NameLimit() && len(k) < opts.NameLimit()-len(".tags#00000000") {
+			if len(name) > nameLimit && len(k) < nameLimit-len(".tags#00000000") {
 				// Many or long tags (Docker labels): their hash still
 				// keeps the series apart.
-				h := fnv.New32a()
-				h.Write([]byte(suffix))
-				name = fmt.Sprintf("%s.tags#%08x", k, h.Sum32())
+				if hashed == "" {
+					h := fnv.New32a()
+					h.Write([]byte(suffix))
+					hashed = fmt.Sprintf(".tags#%08x", h.Sum32())
+				}
+				name = k + hashed
 			}
 			fields[name] = v.Interface()
 		}
