@@ -97,4 +97,6 @@ func diskFullError() error {
 	return fmt.Errorf("%w: free space in the data directory, then writes resume", ErrDiskFull)
 }
 
-func pebbleFS(s *Store) vfs.FS { return vfs.OnDiskFull(vfs.Default, s.onDiskFull) }
+func pebbleFS(s *Store) vfs.FS {
+	return walFS{FS: vfs.OnDiskFull(vfs.Default, s.onDiskFull), syncer: &s.wal}
+}

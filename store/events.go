@@ -36,7 +36,8 @@ func (s *Store) WriteEvents(ctx context.Context, events []Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := b.Commit(s.writeOpts); err != nil {
+	defer s.durable()()
+	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("store: write %d events: %w", len(events), err)
 	}
 	for _, ce := range fresh {

@@ -111,7 +111,10 @@ func (s *Store) DeleteChannel(ch Channel) error {
 		_ = b.Delete(idKey(prefixSummary, se.id), nil)
 	}
 	_ = b.Delete(idKey(prefixChannel, chanID), nil)
-	if err := b.Commit(pebble.Sync); err != nil {
+	release := s.durable()
+	err := b.Commit(pebble.Sync)
+	release()
+	if err != nil {
 		return fmt.Errorf("store: delete %s: %w", ch, err)
 	}
 	s.cat.removeChannel(ch)
@@ -158,7 +161,10 @@ func (s *Store) DeleteField(ch Channel, field string) error {
 		_ = b.Delete(idKey(prefixSeries, id), nil)
 		_ = b.Delete(idKey(prefixSummary, id), nil)
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	release := s.durable()
+	err := b.Commit(pebble.Sync)
+	release()
+	if err != nil {
 		return fmt.Errorf("store: delete %s %q: %w", ch, field, err)
 	}
 	s.cat.removeSeries(ch, field)

@@ -43,10 +43,12 @@ type Options struct {
 	// MaxOpenFiles bounds Pebble's open table files (default 256).
 	MaxOpenFiles int
 	// SyncInterval 0 means every Write is fsynced before it returns (and
-	// concurrent writers share one fsync). A positive interval makes Write
-	// return once the data is in the OS and syncs the log on that interval:
-	// fewer SD-card writes, at the cost of up to that much data on a power
-	// cut. A crash of the process alone loses nothing either way.
+	// concurrent writers share one fsync); what WriteAsync queues is in the
+	// OS when committed and fsynced within a second. A positive interval
+	// makes Write return once the data is in the OS and syncs the log on
+	// that interval: fewer SD-card writes, at the cost of up to that much
+	// data on a power cut. A crash of the process alone loses nothing that
+	// was committed, either way.
 	SyncInterval time.Duration
 	// MinFreeBytes: below this much free space in Dir, writes are refused
 	// with ErrDiskFull until space is freed (default 32 MiB).
@@ -102,10 +104,9 @@ var ErrClosed = errors.New("store: closed")
 
 // Store is the time-series store. Its methods are safe for concurrent use.
 type Store struct {
-	opts      Options
-	db        *pebble.DB
-	writeOpts *pebble.WriteOptions
-	log       *slog.Logger
+	opts Options
+	db   *pebble.DB
+	log  *slog.Logger
 
 	cat     catalogue
 	errlog  *errorLog
@@ -122,6 +123,7 @@ type Store struct {
 	dirty    map[uint32]map[time.Time]bool // channel -> unsealed hours
 	closedDB atomic.Bool
 	diskFull atomic.Bool
+	wal      walSyncer // when the write-ahead log's syncs go to the disk
 
 	readings atomic.Int64
 	points   atomic.Int64
@@ -140,13 +142,12 @@ func Open(opts Options) (*Store, error) {
 		return nil, errors.New("store: no data directory given")
 	}
 	s := &Store{
-		scratch:   sync.Pool{New: func() any { return new(commitScratch) }},
-		opts:      opts,
-		writeOpts: pebble.Sync,
-		log:       opts.Logger,
-		stop:      make(chan struct{}),
-		dirty:     map[uint32]map[time.Time]bool{},
-		rollups:   rollupCache{max: rollupCacheBytes},
+		scratch: sync.Pool{New: func() any { return new(commitScratch) }},
+		opts:    opts,
+		log:     opts.Logger,
+		stop:    make(chan struct{}),
+		dirty:   map[uint32]map[time.Time]bool{},
+		rollups: rollupCache{max: rollupCacheBytes},
 	}
 	cache := pebble.NewCache(opts.CacheBytes)
 	defer cache.Unref()
@@ -167,9 +168,6 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
 	}
 	s.db = db
-	if opts.SyncInterval > 0 {
-		s.writeOpts = pebble.NoSync
-	}
 	if err := s.checkFormat(); err != nil {
 		db.Close()
 		return nil, err
@@ -274,12 +272,13 @@ func (s *Store) background() {
 	defer disk.Stop()
 	retain := time.NewTicker(time.Hour)
 	defer retain.Stop()
-	var syncC <-chan time.Time
+	// The log syncs that no waiting writer needed now (see walSyncer).
+	syncEvery := unackedSyncEvery
 	if s.opts.SyncInterval > 0 {
-		t := time.NewTicker(s.opts.SyncInterval)
-		defer t.Stop()
-		syncC = t.C
+		syncEvery = s.opts.SyncInterval
 	}
+	syncT := time.NewTicker(syncEvery)
+	defer syncT.Stop()
 	for {
 		select {
 		case <-s.stop:
@@ -311,8 +310,8 @@ func (s *Store) background() {
 				s.log.Warn("sealing closed hours failed; the records stay and are tried again", "err", err)
 			}
 			cancel()
-		case <-syncC:
-			if err := s.db.LogData(nil, pebble.Sync); err != nil {
+		case <-syncT.C:
+			if err := s.wal.flush(); err != nil {
 				s.log.Warn("periodic sync failed", "err", err)
 			}
 		}
@@ -340,7 +339,7 @@ func (s *Store) Close() error {
 		s.closedDB.Store(true)
 		s.rollups.clear()
 		s.sealMu.Unlock()
-		flushed := errors.Join(s.errlog.flush(), s.db.LogData(nil, pebble.Sync), s.compactOnClose())
+		flushed := errors.Join(s.errlog.flush(), s.db.LogData(nil, pebble.Sync), s.wal.flush(), s.compactOnClose())
 		closeErr := s.db.Close()
 		if flushed == nil && closeErr == nil {
 			s.tidy()
@@ -375,9 +374,11 @@ func (s *Store) Write(ctx context.Context, readings []Reading) error {
 
 // WriteAsync queues readings for the next commit and returns at once; a
 // failure is reported to onErr (which may be nil). It is for messages that
-// nobody waits for (MQTT QoS 0): they are as durable as Write's a commit
-// later, without holding up the sender for the fsync. The queue is
-// bounded: WriteAsync blocks while it is full.
+// nobody waits for (MQTT QoS 0): their commit puts them in the OS, so a
+// crash of the process does not lose them, and the disk has them within a
+// second (unackedSyncEvery) instead of an fsync each, which would promise
+// nothing to anyone and cost an SD card a page rewritten per message. The
+// queue is bounded: WriteAsync blocks while it is full.
 func (s *Store) WriteAsync(readings []Reading, onErr func(error)) {
 	if err := validate(readings); err != nil {
 		if onErr != nil {
@@ -402,6 +403,32 @@ func validate(readings []Reading) error {
 	return nil
 }
 
+// unackedSyncEvery bounds how long what nobody waited for (WriteAsync:
+// MQTT QoS 0) stays in the OS before an fsync puts it on the disk, with
+// sync = "always".
+const unackedSyncEvery = time.Second
+
+// anyWaiting reports whether a writer waits for one of the requests (Write,
+// not WriteAsync).
+func anyWaiting(reqs []*writeReq) bool {
+	for _, r := range reqs {
+		if r.done != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// durable makes the store's syncs go to the disk until the returned
+// release is called, for a write that must be durable when it returns; in
+// interval-sync mode they stay deferred (see walSyncer).
+func (s *Store) durable() (release func()) {
+	if s.opts.SyncInterval > 0 {
+		return func() {}
+	}
+	return s.wal.hold()
+}
+
 // directSealMin is the number of readings of one channel in an hour that
 // closed already from which a commit writes them straight into the hour's
 // chunk instead of as records: an import or a device's backlog then costs
@@ -417,6 +444,9 @@ func (s *Store) commit(reqs []*writeReq) error {
 	if s.diskFull.Load() {
 		return diskFullError()
 	}
+	if anyWaiting(reqs) {
+		defer s.durable()()
+	}
 	sc := s.scratch.Get().(*commitScratch)
 	defer s.scratch.Put(sc.reset())
 	direct, err := s.commitRecords(reqs, sc)
@@ -427,10 +457,8 @@ func (s *Store) commit(reqs []*writeReq) error {
 	// sync makes them all durable, and only then does the catalogue show
 	// them.
 	err = s.sealDirect(direct.hours)
-	if s.writeOpts.Sync {
-		if serr := s.db.LogData(nil, pebble.Sync); serr != nil {
-			err = errors.Join(err, fmt.Errorf("store: sync: %w", serr))
-		}
+	if serr := s.db.LogData(nil, pebble.Sync); serr != nil {
+		err = errors.Join(err, fmt.Errorf("store: sync: %w", serr))
 	}
 	if err != nil {
 		return err
@@ -722,7 +750,7 @@ func (s *Store) commitRecords(reqs []*writeReq, sc *commitScratch) (directWrite,
 			}
 		}
 	}
-	wo := s.writeOpts
+	wo := pebble.Sync
 	if direct.hours != nil {
 		wo = pebble.NoSync // commit syncs after the direct seal
 	}
