@@ -24,7 +24,7 @@
 // after a warm-up.
 //
 // Figure 4, RSS: the appliance (go build ./cmd/apiary, its own process,
-// default configuration) under -live-nodes paho QoS 1 clients publishing
+// default configuration) under -live-nodes paho QoS 1 (-live-qos) clients publishing
 // -live-fields fields each second while the dashboard (/ and
 // /d/<node>?range=24h) is fetched every -dash-every; VmRSS sampled every
 // second. InfluxDB under the same load as line protocol over HTTP, one
@@ -92,6 +92,7 @@ var (
 	flagWarmup    = flag.Duration("warmup", 30*time.Second, "figures 4-5: load before the window starts")
 	flagDashEvery = flag.Duration("dash-every", 5*time.Second, "figures 4-5: how often the dashboard is fetched")
 	flagLiveRuns  = flag.String("live-runs", "apiary,apiary-sync,influxdb", "figures 4-5: which of the live runs to make (comma-separated: apiary (the default config), apiary-sync (with -live-sync), influxdb); e.g. -only live -live-runs apiary-sync -duration 40m for the disk writes of the interval sync over a seal")
+	flagLiveQoS   = flag.Int("live-qos", 1, "figures 4-5: the MQTT QoS the Apiary runs' clients publish at: 1 (each waits for its PUBACK, which waits for the fsync with sync = \"always\") or 0 (as most Hiveeyes firmware and Tasmota publish: no acknowledgement, synced within a second)")
 	flagLiveSync  = flag.String("live-sync", "1s", "figures 4-5: also run Apiary with this store.sync (an interval: fsync that often instead of per write), for information; \"\" for no such run")
 	flagInfCold   = flag.Duration("influx-cold", 15*time.Second, "figures 1-3: InfluxDB's compact-full-write-cold-duration (its cache-snapshot-write-cold-duration is a third of it); the defaults are 4h and 10m")
 	flagSettle    = flag.Duration("settle", 10*time.Second, "figures 1-3: InfluxDB counts as compacted once its files have not changed for this long, after the cold duration")
@@ -1086,7 +1087,7 @@ func liveApiary(bin, syncMode string) (res *liveRun) {
 	smp := startSampler(p.pid())
 	l.run(func(i int, r store.Reading) {
 		t := r.Channel.String() + "/data.json"
-		tok := clients[i].Publish(t, 1, false, jsonPayload(r, l.names))
+		tok := clients[i].Publish(t, byte(*flagLiveQoS), false, jsonPayload(r, l.names))
 		if !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
 			failed.Add(1)
 		}
@@ -1918,7 +1919,7 @@ func (rep *report) queryRows(q *queryResult, notes *[]string) []row {
 func (rep *report) liveRows(l *liveResult, notes *[]string) []row {
 	load := fmt.Sprintf("%d nodes × %d fields at 1 reading/s (%s points/s)", *flagLiveNodes, *flagLiveFlds, num(float64(*flagLiveNodes**flagLiveFlds)))
 	r4 := row{fig: "4", what: "RSS of the whole appliance under live load, MiB: peak (median)",
-		how:    load + fmt.Sprintf("; Apiary: `apiary serve` (default config) fed by %d paho QoS 1 clients, `/` and `/d/<node>?range=24h` fetched every %s; InfluxDB: one HTTP `/write` line per node and second, a 24 h `mean(*)` chart and a `last(*)` overview query every %s; VmRSS every second over warm-up + window", *flagLiveNodes, *flagDashEvery, *flagDashEvery),
+		how:    load + fmt.Sprintf("; Apiary: `apiary serve` (default config) fed by %d paho QoS %d clients, `/` and `/d/<node>?range=24h` fetched every %s; InfluxDB: one HTTP `/write` line per node and second, a 24 h `mean(*)` chart and a `last(*)` overview query every %s; VmRSS every second over warm-up + window", *flagLiveNodes, *flagLiveQoS, *flagDashEvery, *flagDashEvery),
 		target: "≤ 64 MiB", ratio: "–", result: "n/a"}
 	r5 := row{fig: "5", what: "Disk writes per stored point, bytes",
 		how:    fmt.Sprintf("`/proc/<pid>/io` write_bytes over the %s window of run 4 ÷ points stored in it (Apiary: its `/metrics`; InfluxDB: acknowledged)", *flagDuration),
