@@ -23,7 +23,8 @@ type Options struct {
 	Zone *time.Location
 	// Received is the time of arrival, the time of readings that carry none.
 	Received time.Time
-	// MaxFields bounds the values of one message (default 1024).
+	// MaxFields bounds the values of one reading and the distinct field
+	// names of one message (default 1024).
 	MaxFields int
 	// MaxNameLen bounds a field name in bytes (default 256).
 	MaxNameLen int
@@ -173,5 +174,31 @@ func Decode(slot string, payload []byte, opts Options) (Result, error) {
 	default:
 		return res, fmt.Errorf("%w %q", ErrUnknownSlot, slot)
 	}
+	if err == nil {
+		err = checkDistinctFields(res.Readings, opts.MaxFields)
+	}
 	return res, err
+}
+
+// checkDistinctFields bounds the field names of a message: each reading is
+// bounded as it is read, and a batch of readings (a device's backlog) may
+// hold more values than that in all, but not more distinct names, each of
+// which would be a series.
+func checkDistinctFields(readings []store.Reading, max int) error {
+	if len(readings) < 2 {
+		return nil
+	}
+	names := make(map[string]struct{}, min(max+1, 64))
+	for _, r := range readings {
+		for k := range r.Fields {
+			names[k] = struct{}{}
+		}
+		for k := range r.Text {
+			names[k] = struct{}{}
+		}
+		if len(names) > max {
+			return errorf("limit", "more than %d distinct fields in one message", max)
+		}
+	}
+	return nil
 }

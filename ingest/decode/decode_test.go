@@ -158,6 +158,25 @@ func TestDecodeErrors(t *testing.T) {
 	if _, err := Decode("data.json", []byte(`{"a":1,"b":2,"c":3,"d":4}`), o); Kind(err) != "limit" {
 		t.Errorf("too many fields: %v", err)
 	}
+	// A batch is bounded by its distinct names, not by its values: a
+	// backlog of many readings of the same fields is one device's history.
+	batches := []struct {
+		slot, payload, kind string
+	}{
+		{"data.json", `[{"a":1,"b":2,"c":3},{"a":4,"b":5,"c":6},{"a":7,"b":8,"c":9}]`, ""},
+		{"data.json", `[{"a":1,"b":2},{"c":3,"d":4}]`, "limit"},
+		{"data.ndjson", "{\"a\":1,\"b\":2}\n{\"c\":3,\"d\":4}\n", "limit"},
+		{"data.ndjson", "{\"a\":1,\"b\":2,\"s\":\"x\"}\n{\"a\":3,\"b\":4,\"s\":\"y\"}\n", ""},
+	}
+	for _, tc := range batches {
+		_, err := Decode(tc.slot, []byte(tc.payload), o)
+		if kind := ""; (err == nil) != (tc.kind == "") || err != nil && Kind(err) != tc.kind {
+			if err != nil {
+				kind = Kind(err)
+			}
+			t.Errorf("Decode(%s, %q) with max 3 fields: kind %q (%v), want %q", tc.slot, tc.payload, kind, err, tc.kind)
+		}
+	}
 }
 
 func TestSlots(t *testing.T) {
