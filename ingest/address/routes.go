@@ -157,17 +157,37 @@ func (r Route) Expand(caps map[string]string, vars Vars) (Address, error) {
 // TemplateTags are the tags a channel template names ({tag:node|tag:host}).
 func TemplateTags(tmpl string) map[string]bool {
 	out := map[string]bool{}
-	for {
-		i := strings.IndexByte(tmpl, '{')
-		j := strings.IndexByte(tmpl[max(i, 0):], '}')
-		if i < 0 || j < 0 {
-			return out
-		}
-		for _, alt := range strings.Split(tmpl[i+1:i+j], "|") {
+	for _, p := range templateParts(tmpl) {
+		for _, alt := range p.alts {
 			if name, ok := strings.CutPrefix(alt, "tag:"); ok {
 				out[name] = true
 			}
 		}
+	}
+	return out
+}
+
+// templatePart is a template's literal text up to a placeholder, and the
+// placeholder's alternatives ({a|b|=c}: a, b, =c); the last part has none.
+type templatePart struct {
+	literal  string
+	alts     []string
+	unclosed bool
+}
+
+// templateParts splits a template at its placeholders. The text from an
+// unclosed "{" on is a last part marked unclosed.
+func templateParts(tmpl string) (parts []templatePart) {
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			return append(parts, templatePart{literal: tmpl})
+		}
+		j := strings.IndexByte(tmpl[i:], '}')
+		if j < 0 {
+			return append(parts, templatePart{literal: tmpl, unclosed: true})
+		}
+		parts = append(parts, templatePart{literal: tmpl[:i], alts: strings.Split(tmpl[i+1:i+j], "|")})
 		tmpl = tmpl[i+j+1:]
 	}
 }
@@ -193,19 +213,16 @@ func ExpandErrorKind(err error) string {
 // the channel's parts: it becomes "_".
 func expand(tmpl string, get func(string) string) (string, error) {
 	var b strings.Builder
-	for {
-		i := strings.IndexByte(tmpl, '{')
-		if i < 0 {
-			b.WriteString(tmpl)
-			return b.String(), nil
-		}
-		j := strings.IndexByte(tmpl[i:], '}')
-		if j < 0 {
+	for _, p := range templateParts(tmpl) {
+		if p.unclosed {
 			return "", fmt.Errorf("template %q: unclosed {", tmpl)
 		}
-		b.WriteString(tmpl[:i])
+		b.WriteString(p.literal)
+		if p.alts == nil {
+			break
+		}
 		v := ""
-		for _, alt := range strings.Split(tmpl[i+1:i+j], "|") {
+		for _, alt := range p.alts {
 			if strings.HasPrefix(alt, "=") {
 				v = alt[1:]
 				break
@@ -215,11 +232,11 @@ func expand(tmpl string, get func(string) string) (string, error) {
 			}
 		}
 		if v == "" {
-			return "", fmt.Errorf("template %q: no value for %s", tmpl, tmpl[i:i+j+1])
+			return "", fmt.Errorf("template %q: no value for {%s}", tmpl, strings.Join(p.alts, "|"))
 		}
 		b.WriteString(strings.ReplaceAll(v, "/", "_"))
-		tmpl = tmpl[i+j+1:]
 	}
+	return b.String(), nil
 }
 
 // Router holds the MQTT and HTTP routes in their order: the first match
