@@ -98,5 +98,5 @@ func diskFullError() error {
 }
 
 func pebbleFS(s *Store) vfs.FS {
-	return walFS{FS: vfs.OnDiskFull(vfs.Default, s.onDiskFull), syncer: &s.wal}
+	return walFS{FS: vfs.OnDiskFull(vfs.Default, s.onDiskFull), dir: filepath.Clean(s.opts.Dir), syncer: &s.wal}
 }

@@ -111,7 +111,7 @@ func (s *Store) DeleteChannel(ch Channel) error {
 		_ = b.Delete(idKey(prefixSummary, se.id), nil)
 	}
 	_ = b.Delete(idKey(prefixChannel, chanID), nil)
-	release := s.durable()
+	release := s.wal.hold() // a delete is durable in interval-sync mode too
 	err := b.Commit(pebble.Sync)
 	release()
 	if err != nil {
@@ -161,7 +161,7 @@ func (s *Store) DeleteField(ch Channel, field string) error {
 		_ = b.Delete(idKey(prefixSeries, id), nil)
 		_ = b.Delete(idKey(prefixSummary, id), nil)
 	}
-	release := s.durable()
+	release := s.wal.hold() // a delete is durable in interval-sync mode too
 	err := b.Commit(pebble.Sync)
 	release()
 	if err != nil {

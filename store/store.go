@@ -279,6 +279,7 @@ func (s *Store) background() {
 	}
 	syncT := time.NewTicker(syncEvery)
 	defer syncT.Stop()
+	syncFailed := false
 	for {
 		select {
 		case <-s.stop:
@@ -311,8 +312,10 @@ func (s *Store) background() {
 			}
 			cancel()
 		case <-syncT.C:
-			if err := s.wal.flush(); err != nil {
-				s.log.Warn("periodic sync failed", "err", err)
+			if err := s.wal.flush(); err != nil && !syncFailed {
+				// Every write fails from now on (see walSyncer.failed).
+				s.log.Error("syncing the write-ahead log failed; writes are refused until Apiary restarts", "err", err)
+				syncFailed = true
 			}
 		}
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,11 +31,35 @@ import (
 // Before it, the older log files' deferred syncs run, so that what is on
 // the disk after a power cut is always a prefix of the log.
 type walSyncer struct {
-	held  atomic.Int32 // commits in progress that wait for durability
-	syncs atomic.Int64 // fdatasyncs of log files so far
+	held       atomic.Int32 // commits in progress that wait for durability
+	heldSyncs  atomic.Int64 // fdatasyncs for held commits so far
+	flushSyncs atomic.Int64 // deferred fdatasyncs done so far
 
 	mu    sync.Mutex
 	files []*walFile // open log files, oldest first
+	// failed is the first failed fdatasync of a log file. It fails every
+	// later sync: after an EIO, Linux may report the next fdatasync of the
+	// same pages as a success though they never reached the disk, and a
+	// commit acknowledged after it could be lost behind a hole in the log.
+	// Pebble stops the same way on a failed sync of its own.
+	failed error
+}
+
+// fail records err as the log's first failed sync and returns it.
+func (w *walSyncer) fail(err error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failed == nil {
+		w.failed = fmt.Errorf("store: write-ahead log sync failed; restart Apiary: %w", err)
+	}
+	return w.failed
+}
+
+// err is the log's first failed sync, or nil.
+func (w *walSyncer) err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failed
 }
 
 // hold makes the log's syncs real until the returned release is called.
@@ -51,8 +77,13 @@ func (w *walSyncer) flush() error {
 // f (all of them when f is nil).
 func (w *walSyncer) syncBefore(f *walFile) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, g := range w.files {
+	files := w.files
+	if w.failed != nil {
+		w.mu.Unlock()
+		return w.failed
+	}
+	w.mu.Unlock()
+	for _, g := range files {
 		if g == f {
 			break
 		}
@@ -71,31 +102,31 @@ func (w *walSyncer) add(f *walFile) {
 
 func (w *walSyncer) remove(f *walFile) {
 	w.mu.Lock()
-	for i, g := range w.files {
-		if g == f {
-			w.files = append(w.files[:i], w.files[i+1:]...)
-			break
-		}
-	}
+	// A new slice: syncBefore may be iterating over the old one.
+	w.files = slices.DeleteFunc(slices.Clone(w.files), func(g *walFile) bool { return g == f })
 	w.mu.Unlock()
 }
 
-// walFS is a vfs.FS whose write-ahead log files sync as walSyncer decides.
+// walFS is a vfs.FS whose write-ahead log files in dir sync as walSyncer
+// decides.
 type walFS struct {
 	vfs.FS
+	dir    string // the store's data directory, cleaned
 	syncer *walSyncer
 }
 
-// isWAL reports whether a file that Pebble writes is a write-ahead log
-// (000123.log, or 000123-001.log of a failover log); manifests, tables
-// and options files always sync.
-func isWAL(fs vfs.FS, name string) bool {
+// isWAL reports whether a file that Pebble writes is a write-ahead log of
+// the store (000123.log, or 000123-001.log of a failover log, in the data
+// directory). Manifests, tables and options files always sync, and so do
+// the log copies of a backup's checkpoint.
+func (fs walFS) isWAL(name string) bool {
 	base := fs.PathBase(name)
-	return strings.HasSuffix(base, ".log") && base[0] >= '0' && base[0] <= '9'
+	return strings.HasSuffix(base, ".log") && base[0] >= '0' && base[0] <= '9' &&
+		filepath.Clean(fs.PathDir(name)) == fs.dir
 }
 
 func (fs walFS) wrap(name string, f vfs.File, err error) (vfs.File, error) {
-	if err != nil || !isWAL(fs.FS, name) {
+	if err != nil || !fs.isWAL(name) {
 		return f, err
 	}
 	wf := &walFile{File: f, syncer: fs.syncer}
@@ -139,6 +170,9 @@ func (f *walFile) SyncTo(length int64) (fullSync bool, err error) {
 }
 
 func (f *walFile) sync() error {
+	if err := f.syncer.err(); err != nil {
+		return err
+	}
 	if f.syncer.held.Load() == 0 {
 		f.mu.Lock()
 		f.dirty = true
@@ -146,16 +180,15 @@ func (f *walFile) sync() error {
 		return nil
 	}
 	if err := f.syncer.syncBefore(f); err != nil {
-		return fmt.Errorf("sync older log: %w", err)
+		return err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.dirty = false
-	f.syncer.syncs.Add(1)
+	f.syncer.heldSyncs.Add(1)
 	if err := f.File.SyncData(); err != nil {
-		f.dirty = true
-		return err
+		return f.syncer.fail(err)
 	}
+	f.dirty = false
 	return nil
 }
 
@@ -166,9 +199,9 @@ func (f *walFile) syncNow() error {
 	if !f.dirty {
 		return nil
 	}
-	f.syncer.syncs.Add(1)
+	f.syncer.flushSyncs.Add(1)
 	if err := f.File.SyncData(); err != nil {
-		return err
+		return f.syncer.fail(err)
 	}
 	f.dirty = false
 	return nil
