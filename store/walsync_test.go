@@ -268,7 +268,13 @@ func TestCommittedSurvivesKill(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestCommittedSurvivesKill$")
+			// Under qemu-user without binfmt (.ci/run), the child runs
+			// under the same emulator.
+			argv := []string{os.Args[0], "-test.run=^TestCommittedSurvivesKill$"}
+			if emu := os.Getenv("APIARY_TEST_EMULATOR"); emu != "" {
+				argv = append([]string{emu}, argv...)
+			}
+			cmd := exec.Command(argv[0], argv[1:]...)
 			cmd.Env = append(os.Environ(), "APIARY_KILL_DIR="+dir, "APIARY_KILL_MODE="+tt.mode)
 			out, err := cmd.CombinedOutput()
 			var exit *exec.ExitError
