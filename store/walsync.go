@@ -184,12 +184,7 @@ func (f *walFile) sync() error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.syncer.heldSyncs.Add(1)
-	if err := f.File.SyncData(); err != nil {
-		return f.syncer.fail(err)
-	}
-	f.dirty = false
-	return nil
+	return f.syncData(&f.syncer.heldSyncs)
 }
 
 // syncNow syncs the file if a sync was deferred.
@@ -199,7 +194,12 @@ func (f *walFile) syncNow() error {
 	if !f.dirty {
 		return nil
 	}
-	f.syncer.flushSyncs.Add(1)
+	return f.syncData(&f.syncer.flushSyncs)
+}
+
+// syncData is the fdatasync, counted in count; f.mu is held.
+func (f *walFile) syncData(count *atomic.Int64) error {
+	count.Add(1)
 	if err := f.File.SyncData(); err != nil {
 		return f.syncer.fail(err)
 	}
