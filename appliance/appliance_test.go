@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -159,7 +160,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("overview = %d, missing node-1 or its weight", status)
 	}
 	status, body = get(t, baseURL(app)+"/metrics")
-	if status != 200 || !strings.Contains(body, "apiary_readings_stored_total 1\n") || !strings.Contains(body, "apiary_points_stored_total 5\n") {
+	if status != 200 || !strings.Contains(body, "apiary_readings_stored_total 1\n") || !strings.Contains(body, "apiary_points_stored_total 5\n") || !regexp.MustCompile(`\napiary_store_log_syncs_total [1-9]`).MatchString(body) {
 		t.Errorf("metrics = %d\n%s", status, body)
 	}
 }

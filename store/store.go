@@ -1137,6 +1137,7 @@ func (s *Store) Stats() Stats {
 		ErrorsRecorded: s.errlog.recorded.Load(),
 		Channels:       chans,
 		Series:         series,
+		LogSyncs:       s.wal.heldSyncs.Load() + s.wal.flushSyncs.Load(),
 	}
 	if !s.closed.Load() {
 		st.DiskBytes = s.db.Metrics().DiskSpaceUsage()

@@ -153,4 +153,7 @@ type Stats struct {
 	Channels       int
 	Series         int
 	DiskBytes      uint64
+	// LogSyncs are the fdatasyncs of the write-ahead log so far: each
+	// rewrites at least a flash page of an SD card.
+	LogSyncs int64
 }

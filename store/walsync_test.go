@@ -87,6 +87,9 @@ func TestLogSyncsFollowWaitingWriters(t *testing.T) {
 					t.Fatalf("write %d: %d log syncs for it, want it deferred", i, synced)
 				}
 			}
+			if tt.wantSync && s.Stats().LogSyncs < 20 {
+				t.Errorf("Stats().LogSyncs = %d after 20 waiting writes", s.Stats().LogSyncs)
+			}
 			if !tt.wantSync && s.wal.heldSyncs.Load() != before {
 				t.Errorf("%d log syncs for writes nobody waited for", s.wal.heldSyncs.Load()-before)
 			}

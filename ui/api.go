@@ -88,6 +88,7 @@ func (u *UI) metrics(w http.ResponseWriter, r *http.Request) {
 	metric("apiary_channels", "gauge", "Channels (nodes) in the catalogue.", st.Channels)
 	metric("apiary_series", "gauge", "Series (fields of channels) in the catalogue.", st.Series)
 	metric("apiary_store_disk_bytes", "gauge", "Bytes the store uses on disk.", st.DiskBytes)
+	metric("apiary_store_log_syncs_total", "counter", "Fsyncs of the store's write-ahead log since the appliance started (each rewrites a flash page of an SD card).", st.LogSyncs)
 	metric("apiary_mqtt_clients_connected", "gauge", "MQTT clients connected to the embedded broker.", u.opts.MQTTClients())
 	metric("apiary_ingest_rate", "gauge", "Readings stored per second since the previous scrape.", u.rate.sample(u.now(), st.ReadingsStored))
 	metric("apiary_disk_free_bytes", "gauge", "Free bytes on the data directory's file system.", u.st.FreeDiskBytes())
