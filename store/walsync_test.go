@@ -311,8 +311,6 @@ func killedWriter(dir string) {
 		fmt.Println(err)
 		os.Exit(2)
 	}
-	// A first, waited write in "always" mode syncs the log; what follows
-	// is what must survive unsynced.
 	t0 := time.Now().Add(-time.Minute).Truncate(time.Second)
 	for i := range killedReadings {
 		rs := []Reading{{Channel: hive, Time: t0.Add(time.Duration(i) * time.Second), Fields: map[string]float64{"weight": float64(i)}}}
