@@ -23,8 +23,8 @@ func (s *Store) SetProperty(ch Channel, name, value string) error {
 		_ = b.Set(idKey(prefixChannel, ce.id), encodeChannel(ce.ch), nil)
 	}
 	_ = b.Set(append(idKey(prefixProp, ce.id), name...), []byte(value), nil)
-	defer s.wal.hold()() // durable in interval-sync mode too: a CSV header is sent once
-	if err := b.Commit(pebble.Sync); err != nil {
+	// Durable in interval-sync mode too: a CSV header is sent once.
+	if err := s.commitDurably(b); err != nil {
 		return fmt.Errorf("store: property %q of %s: %w", name, ch, err)
 	}
 	ce.persisted.Store(true)

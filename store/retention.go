@@ -111,10 +111,7 @@ func (s *Store) DeleteChannel(ch Channel) error {
 		_ = b.Delete(idKey(prefixSummary, se.id), nil)
 	}
 	_ = b.Delete(idKey(prefixChannel, chanID), nil)
-	release := s.wal.hold() // a delete is durable in interval-sync mode too
-	err := b.Commit(pebble.Sync)
-	release()
-	if err != nil {
+	if err := s.commitDurably(b); err != nil {
 		return fmt.Errorf("store: delete %s: %w", ch, err)
 	}
 	s.cat.removeChannel(ch)
@@ -161,10 +158,7 @@ func (s *Store) DeleteField(ch Channel, field string) error {
 		_ = b.Delete(idKey(prefixSeries, id), nil)
 		_ = b.Delete(idKey(prefixSummary, id), nil)
 	}
-	release := s.wal.hold() // a delete is durable in interval-sync mode too
-	err := b.Commit(pebble.Sync)
-	release()
-	if err != nil {
+	if err := s.commitDurably(b); err != nil {
 		return fmt.Errorf("store: delete %s %q: %w", ch, field, err)
 	}
 	s.cat.removeSeries(ch, field)

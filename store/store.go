@@ -432,6 +432,14 @@ func (s *Store) durable() (release func()) {
 	return s.wal.hold()
 }
 
+// commitDurably commits b and returns once it is on the disk, in either
+// sync mode: for what is written once and must not come back after a
+// power cut (a property, a delete).
+func (s *Store) commitDurably(b *pebble.Batch) error {
+	defer s.wal.hold()()
+	return b.Commit(pebble.Sync)
+}
+
 // directSealMin is the number of readings of one channel in an hour that
 // closed already from which a commit writes them straight into the hour's
 // chunk instead of as records: an import or a device's backlog then costs

@@ -70,6 +70,9 @@ func (w *walSyncer) hold() (release func()) {
 
 // flush syncs every log file with deferred syncs, oldest first.
 func (w *walSyncer) flush() error {
+	if err := w.err(); err != nil {
+		return err
+	}
 	return w.syncBefore(nil)
 }
 
@@ -78,10 +81,6 @@ func (w *walSyncer) flush() error {
 func (w *walSyncer) syncBefore(f *walFile) error {
 	w.mu.Lock()
 	files := w.files
-	if w.failed != nil {
-		w.mu.Unlock()
-		return w.failed
-	}
 	w.mu.Unlock()
 	for _, g := range files {
 		if g == f {
