@@ -170,10 +170,11 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	for _, tc := range batches {
 		_, err := Decode(tc.slot, []byte(tc.payload), o)
-		if kind := ""; (err == nil) != (tc.kind == "") || err != nil && Kind(err) != tc.kind {
-			if err != nil {
-				kind = Kind(err)
-			}
+		kind := ""
+		if err != nil {
+			kind = Kind(err)
+		}
+		if kind != tc.kind {
 			t.Errorf("Decode(%s, %q) with max 3 fields: kind %q (%v), want %q", tc.slot, tc.payload, kind, err, tc.kind)
 		}
 	}
