@@ -6,16 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"slices"
 	"time"
 )
 
 // Values are stored as decimals where they are decimals: a sensor's 42.17
 // is the integer 4217 with two fraction digits, and a column of such values
-// is a column of small integer deltas, which compress to about a byte a
-// point where float XOR (Gorilla) needs 5-8. A value that is no short
-// decimal (1/3, 3.5555555555555554) is kept as its float64 bits.
+// is a column of small integer residuals, which Rice coding (rice.go) packs
+// into a few bits a point where float XOR (Gorilla) needs 5-8 bytes. A
+// value that is no short decimal (1/3, 3.5555555555555554) is kept as its
+// float64 bits.
 
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
 
@@ -243,14 +243,15 @@ func decodeRecordV2(b []byte, fn func(recordValue)) error {
 
 // Column encodings within a chunk or a rollup block.
 const (
-	colDelta byte = 0 // decimal mantissas, first then deltas
-	colDoD   byte = 1 // decimal mantissas, first, first delta, then delta-of-deltas
+	colDelta byte = 0 // decimal mantissas, first then deltas (read only: written before Rice columns)
+	colDoD   byte = 1 // decimal mantissas, first, first delta, then delta-of-deltas (read only)
 	colFloat byte = 2 // float64 bits
 	colText  byte = 3 // dictionary of strings, then indices
+	colRice  byte = 4 // decimal mantissas, Rice-coded residuals (rice.go)
 )
 
-// appendNumbers encodes a column of numbers with the cheapest of delta,
-// delta-of-delta (counters, regular clocks) and raw floats.
+// appendNumbers encodes a column of numbers: decimals as a Rice column
+// (rice.go), anything else as raw floats.
 func appendNumbers(b []byte, vals []float64) []byte {
 	// The fewest fraction digits that fit every value: a value that fits
 	// e digits fits more, so e only grows.
@@ -278,10 +279,7 @@ func appendNumbers(b []byte, vals []float64) []byte {
 			ms[i] = m
 		}
 		if ok {
-			if intsLen(ms, true) < intsLen(ms, false) {
-				return appendInts(append(b, colDoD, byte(e)), ms, true)
-			}
-			return appendInts(append(b, colDelta, byte(e)), ms, false)
+			return appendRice(b, ms, e, planRice(ms))
 		}
 	}
 	b = append(b, colFloat)
@@ -306,29 +304,6 @@ func (buf *scratchInts) slice(n int) []int64 {
 func fitsDecimal(v float64, e int) bool {
 	m := math.Round(v * pow10[e])
 	return math.Abs(m) < maxExact && m/pow10[e] == v
-}
-
-// intsLen is the length of what appendInts writes.
-func intsLen(ms []int64, dod bool) int {
-	n := 0
-	var prev, prevDelta int64
-	for i, m := range ms {
-		var u uint64
-		switch {
-		case i == 0:
-			u = zigzag(m)
-		case !dod || i == 1:
-			u = zigzag(m - prev)
-			prevDelta = m - prev
-		default:
-			d := m - prev
-			u = zigzag(d - prevDelta)
-			prevDelta = d
-		}
-		n += (bits.Len64(u|1) + 6) / 7
-		prev = m
-	}
-	return n
 }
 
 func appendInts(b []byte, ms []int64, dod bool) []byte {
@@ -379,6 +354,11 @@ func readNumbers(r *reader, n int) []float64 {
 	case colDelta, colDoD:
 		e := int(r.byte()) % len(pow10)
 		for _, m := range readInts(r, n, kind == colDoD) {
+			out = append(out, fromMantissa(m, e))
+		}
+	case colRice:
+		e := int(r.byte()) % len(pow10)
+		for _, m := range readRice(r, n) {
 			out = append(out, fromMantissa(m, e))
 		}
 	case colFloat:

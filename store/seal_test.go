@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -128,8 +129,18 @@ func TestChunkRoundTrip(t *testing.T) {
 	if len(only) != 1 || only[2].len() != 40 {
 		t.Errorf("decoding one column gave %d series", len(only))
 	}
-	if _, err := c.decompress([]byte("not zstd")); err == nil {
-		t.Error("garbage decompressed")
+	if _, err := c.decompress(append(slices.Clip(zstdMagic), "not zstd"...)); err == nil {
+		t.Error("a corrupt zstd frame decompressed")
+	}
+	if err := c.decodeChunk([]byte("not a chunk"), nil, back.put); err == nil {
+		t.Error("garbage decoded as a chunk")
+	}
+	// Blocks zstd cannot shrink are kept as they are, and read back.
+	for _, b := range [][]byte{{chunkVersion, 1, 2, 3}, append(slices.Clip(zstdMagic), 1, 2, 3)} {
+		back, err := c.decompress(c.compress(b))
+		if err != nil || !bytes.Equal(back, b) {
+			t.Errorf("% x came back as % x, %v", b, back, err)
+		}
 	}
 }
 
@@ -282,27 +293,6 @@ func FuzzDecoders(f *testing.F) {
 	})
 }
 
-// TestIntsLen: the size appendNumbers compares is the size appendInts writes.
-func TestIntsLen(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{0, 1, 2, 3, 60, 1000} {
-		for _, scale := range []int64{1, 100, 1 << 40, math.MaxInt64} {
-			ms := make([]int64, n)
-			for i := range ms {
-				ms[i] = rng.Int64N(scale) - scale/2
-			}
-			for _, dod := range []bool{false, true} {
-				if got, want := intsLen(ms, dod), len(appendInts(nil, ms, dod)); got != want {
-					t.Errorf("n %d scale %d dod %v: intsLen %d, appendInts wrote %d", n, scale, dod, got, want)
-				}
-			}
-		}
-	}
-}
-
-// TestChunksInReadsOnlyItsHours: a seal of hours far apart (a backlog and
-// the hour just closed, in one bulk write) reads their chunks, not every
-// chunk between them.
 func TestChunksInReadsOnlyItsHours(t *testing.T) {
 	now := time.Date(2026, 5, 10, 0, 0, 0, 0, time.UTC)
 	s := openTest(t, t.TempDir(), Options{Now: func() time.Time { return now }})
