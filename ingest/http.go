@@ -45,7 +45,7 @@ type httpError struct {
 }
 
 func (in *Ingester) serveHTTP(w http.ResponseWriter, r *http.Request, maxBody int64) {
-	m := Message{Transport: "http", Source: r.URL.Path, Client: clientAddr(r), Received: time.Now()}
+	m := Message{Transport: "http", Source: r.URL.Path, Client: clientAddr(r), Received: in.clock.stamp(r.URL.Path, time.Now())}
 	switch {
 	case r.Method == http.MethodGet && in.AcceptsGET(r):
 		// The query is the form: as a POST of it, without the token.

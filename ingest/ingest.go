@@ -111,6 +111,7 @@ type Ingester struct {
 	opts   Options
 	log    *slog.Logger
 	recent *recentMessages
+	clock  *arrivalClock
 
 	maskMu    sync.Mutex
 	maskCache map[string][]Mask
@@ -124,7 +125,7 @@ func New(st Store, opts Options) *Ingester {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Ingester{store: st, opts: opts, log: opts.Logger, recent: newRecentMessages(8192, time.Hour), maskCache: map[string][]Mask{}}
+	return &Ingester{store: st, opts: opts, log: opts.Logger, recent: newRecentMessages(8192, time.Hour), clock: newArrivalClock(), maskCache: map[string][]Mask{}}
 }
 
 // ErrNotStored wraps a failure to store a message that was understood. The
@@ -185,6 +186,7 @@ func (in *Ingester) HandleTopic(ctx context.Context, m Message) (Outcome, error)
 	if m.Received.IsZero() {
 		m.Received = time.Now()
 	}
+	m.Received = in.clock.stamp(m.Source, m.Received)
 	if m.QoS > 0 {
 		m.Received = in.recent.arrival(m.Source, m.Payload, m.Received, m.Duplicate, m.Relayed)
 	}

@@ -1,0 +1,55 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestArrivalClock(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	ms := time.Millisecond
+	c := newArrivalClock()
+	for i, step := range []struct {
+		source string
+		now    time.Time
+		want   time.Time
+	}{
+		{"a", t0.Add(123456789), t0.Add(123 * ms)},                    // to the millisecond
+		{"a", t0.Add(123999999), t0.Add(123*ms + time.Microsecond)},   // same millisecond: a µs later
+		{"a", t0.Add(123000001), t0.Add(123*ms + 2*time.Microsecond)}, // and again
+		{"b", t0.Add(123500000), t0.Add(123 * ms)},                    // another source is not held back
+		{"a", t0.Add(124000000), t0.Add(124 * ms)},                    // the next millisecond
+		{"a", t0.Add(100 * ms), t0.Add(124*ms + time.Microsecond)},    // a clock stepping back: still later
+	} {
+		if got := c.stamp(step.source, step.now); !got.Equal(step.want) {
+			t.Errorf("step %d: %s, want %s", i, got.Format(time.RFC3339Nano), step.want.Format(time.RFC3339Nano))
+		}
+	}
+	// Bounded: sources not heard from for a second are forgotten.
+	for i := range 3 * maxArrivalSources {
+		c.stamp(fmt.Sprint("flood-", i), t0.Add(time.Duration(i)*ms))
+	}
+	if len(c.last) > maxArrivalSources {
+		t.Errorf("%d sources remembered, want at most %d", len(c.last), maxArrivalSources)
+	}
+}
+
+// TestMessagesInOneMillisecondKeepTheirReadings: two messages of one
+// device without times, arriving within a millisecond, are two points.
+func TestMessagesInOneMillisecondKeepTheirReadings(t *testing.T) {
+	s := newHTTPSite(t)
+	now := time.Now().Truncate(time.Millisecond)
+	for i, w := range []string{"1", "2"} {
+		m := Message{Transport: "mqtt", Source: "hiveeyes/ms/test/hive/data.json", Payload: []byte(`{"w": ` + w + `}`), QoS: 1,
+			Received: now.Add(time.Duration(i) * 100 * time.Microsecond)}
+		if _, err := s.in.HandleTopic(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pts := s.points(t, "hiveeyes/ms/test/hive", "w")
+	if len(pts) != 2 || pts[0].Value != 1 || pts[1].Value != 2 || !pts[0].Time.Equal(now) || !pts[1].Time.Equal(now.Add(time.Microsecond)) {
+		t.Errorf("%v, want 1 at %s and 2 a microsecond later", pts, now)
+	}
+}
