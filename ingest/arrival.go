@@ -10,26 +10,30 @@ import (
 // none). Arrival is kept to the millisecond: a clock read to the
 // nanosecond stores the network's jitter, about 3 bytes a reading in a
 // sealed chunk, and under one on the millisecond (a 5-field node at 1
-// minute with 20 ms of jitter: 1.44 bytes a point against 0.93). A message is
-// stamped strictly later than the previous one from the same source (a
-// topic or a path), a microsecond later within the same millisecond, so
-// that two messages of one device never share a time and overwrite each
-// other.
+// minute with 20 ms of jitter: 1.44 bytes a point against 0.93). A
+// message is stamped strictly later than the previous one of the same
+// channel, a microsecond later within the same millisecond, so that two
+// messages of a node never share a time: one would overwrite the other's
+// values (WeeWX publishes each record twice, as a whole and value by
+// value), and messages of a value each (ESPHome, Homie) would make one
+// row instead of one each.
 type arrivalClock struct {
 	mu   sync.Mutex
 	last map[string]time.Time
 }
 
-// maxArrivalSources bounds the sources the clock remembers; past it, those
-// not heard from in the last second are forgotten (they cannot collide
-// with a new message any more), and if every one was, all are.
+// maxArrivalSources bounds the channels (or, for HTTP routes whose body
+// names the channel, paths) the clock remembers; past it, those not heard
+// from in the last second are forgotten (they cannot collide with a new
+// message any more), and if every one was, all are.
 const maxArrivalSources = 8192
 
 func newArrivalClock() *arrivalClock {
 	return &arrivalClock{last: map[string]time.Time{}}
 }
 
-// stamp returns the time of arrival at now of a message from source.
+// stamp returns the time of arrival at now of a message for source (a
+// channel, or a path).
 func (c *arrivalClock) stamp(source string, now time.Time) time.Time {
 	t := now.Truncate(time.Millisecond)
 	c.mu.Lock()

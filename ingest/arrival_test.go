@@ -36,20 +36,31 @@ func TestArrivalClock(t *testing.T) {
 	}
 }
 
-// TestMessagesInOneMillisecondKeepTheirReadings: two messages of one
-// device without times, arriving within a millisecond, are two points.
+// TestMessagesInOneMillisecondKeepTheirReadings: messages of one node
+// without times, arriving within a millisecond, are a point each, also
+// when they come on different topics of the channel (WeeWX sends a record
+// as a whole and value by value).
 func TestMessagesInOneMillisecondKeepTheirReadings(t *testing.T) {
 	s := newHTTPSite(t)
 	now := time.Now().Truncate(time.Millisecond)
-	for i, w := range []string{"1", "2"} {
-		m := Message{Transport: "mqtt", Source: "hiveeyes/ms/test/hive/data.json", Payload: []byte(`{"w": ` + w + `}`), QoS: 1,
+	for i, m := range []struct{ topic, payload string }{
+		{"hiveeyes/ms/test/hive/data.json", `{"w": 1}`},
+		{"hiveeyes/ms/test/hive/data.json", `{"w": 2}`},
+		{"hiveeyes/ms/test/hive/data/w", `3`},
+	} {
+		msg := Message{Transport: "mqtt", Source: m.topic, Payload: []byte(m.payload), QoS: 1,
 			Received: now.Add(time.Duration(i) * 100 * time.Microsecond)}
-		if _, err := s.in.HandleTopic(context.Background(), m); err != nil {
+		if _, err := s.in.HandleTopic(context.Background(), msg); err != nil {
 			t.Fatal(err)
 		}
 	}
 	pts := s.points(t, "hiveeyes/ms/test/hive", "w")
-	if len(pts) != 2 || pts[0].Value != 1 || pts[1].Value != 2 || !pts[0].Time.Equal(now) || !pts[1].Time.Equal(now.Add(time.Microsecond)) {
-		t.Errorf("%v, want 1 at %s and 2 a microsecond later", pts, now)
+	if len(pts) != 3 {
+		t.Fatalf("%v, want 3 points", pts)
+	}
+	for i, p := range pts {
+		if p.Value != float64(i+1) || !p.Time.Equal(now.Add(time.Duration(i)*time.Microsecond)) {
+			t.Errorf("point %d: %v, want %d at %s", i, p, i+1, now.Add(time.Duration(i)*time.Microsecond))
+		}
 	}
 }

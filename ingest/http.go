@@ -45,7 +45,7 @@ type httpError struct {
 }
 
 func (in *Ingester) serveHTTP(w http.ResponseWriter, r *http.Request, maxBody int64) {
-	m := Message{Transport: "http", Source: r.URL.Path, Client: clientAddr(r), Received: in.clock.stamp(r.URL.Path, time.Now())}
+	m := Message{Transport: "http", Source: r.URL.Path, Client: clientAddr(r), Received: time.Now()}
 	switch {
 	case r.Method == http.MethodGet && in.AcceptsGET(r):
 		// The query is the form: as a POST of it, without the token.
@@ -251,6 +251,7 @@ func (in *Ingester) kotoriHTTP(r *http.Request, m Message, rest string) (Outcome
 	if herr := in.checkBody(m, addr.Channel, r); herr != nil {
 		return Outcome{Channel: addr.Channel}, herr
 	}
+	m.Received = in.clock.stamp(addr.Channel.String(), m.Received)
 	res, err := decode.Decode(addr.Slot, m.Payload, in.decodeOptions(m.Received, addr.Channel.Realm))
 	if errors.Is(err, decode.ErrIgnored) || errors.Is(err, decode.ErrUnknownSlot) {
 		return Outcome{Channel: addr.Channel}, in.notAnEndpoint(m, addr.Channel, addr.Slot)
@@ -275,6 +276,7 @@ func (in *Ingester) endpoint(r *http.Request, m Message, ch store.Channel, slot 
 		return Outcome{Channel: ch}, herr
 	}
 	ctype := mediaType(r)
+	m.Received = in.clock.stamp(ch.String(), m.Received)
 	opts := in.decodeOptions(m.Received, ch.Realm)
 	var res decode.Result
 	var err error
@@ -431,6 +433,8 @@ func (in *Ingester) routeHTTP(r *http.Request, m Message, rt address.Route, caps
 		return Outcome{Ignored: true}, nil
 	}
 	realm, _, _ := strings.Cut(rt.Channel, "/")
+	// The channel comes of the body here: the path stands in for it.
+	m.Received = in.clock.stamp(r.URL.Path, m.Received)
 	opts := in.decodeOptions(m.Received, realm)
 	query := r.URL.Query()
 	vars := func(found map[string]string) address.Vars {

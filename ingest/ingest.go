@@ -186,10 +186,6 @@ func (in *Ingester) HandleTopic(ctx context.Context, m Message) (Outcome, error)
 	if m.Received.IsZero() {
 		m.Received = time.Now()
 	}
-	m.Received = in.clock.stamp(m.Source, m.Received)
-	if m.QoS > 0 {
-		m.Received = in.recent.arrival(m.Source, m.Payload, m.Received, m.Duplicate, m.Relayed)
-	}
 	if decode.IsIgnoredTopic(m.Source) {
 		return Outcome{Ignored: true}, nil
 	}
@@ -211,6 +207,10 @@ func (in *Ingester) HandleTopic(ctx context.Context, m Message) (Outcome, error)
 		err := &decode.Error{Kind: "limit", Err: fmt.Errorf("payload of %d bytes is over the limit of %d", len(m.Payload), in.opts.MaxPayload)}
 		in.fail(m, addr.Channel, err)
 		return Outcome{Channel: addr.Channel}, err
+	}
+	m.Received = in.clock.stamp(addr.Channel.String(), m.Received)
+	if m.QoS > 0 {
+		m.Received = in.recent.arrival(m.Source, m.Payload, m.Received, m.Duplicate, m.Relayed)
 	}
 	res, err := decode.Decode(addr.Slot, m.Payload, in.decodeOptions(m.Received, addr.Channel.Realm))
 	if errors.Is(err, decode.ErrIgnored) {
