@@ -31,13 +31,16 @@ const (
 
 // formatVersion is stored under the meta key "format"; Open refuses a store
 // written in a format it does not know. Format 3 brought records of format
-// 2 (see appendRecord), which an Apiary of format 2 would read as empty:
-// Open upgrades a store of format 2 by writing 3, so that an older binary
-// refuses it instead.
-const formatVersion = "3"
+// 2 (see appendRecord), which an Apiary of format 2 would read as empty;
+// format 4 brought Rice-coded columns in chunks and rollup blocks
+// (rice.go), which an Apiary of format 3 cannot decode. Open upgrades a
+// store of an older format by writing the new one, so that an older
+// binary refuses it at once instead of failing on its newer blocks.
+const formatVersion = "4"
 
-// upgradableFormats are the formats Open upgrades to formatVersion.
-var upgradableFormats = []string{"2"}
+// upgradableFormats are the formats Open upgrades to formatVersion: their
+// records, chunks and rollup blocks are all still read.
+var upgradableFormats = []string{"2", "3"}
 
 func encodeTime(t time.Time) uint64 { return uint64(t.UnixNano()) ^ (1 << 63) }
 

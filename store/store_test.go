@@ -197,9 +197,9 @@ func TestErrorLogDedupAndBound(t *testing.T) {
 	}
 }
 
-// TestFormatUpgrade: a store of format 2 is opened and marked format 3
-// (whose records a format-2 Apiary would misread); an unknown format is
-// refused.
+// TestFormatUpgrade: a store of format 2 or 3 is opened and marked with
+// the current format (whose records or columns an older Apiary would
+// misread); an unknown format is refused.
 func TestFormatUpgrade(t *testing.T) {
 	dir := t.TempDir()
 	key := append([]byte{prefixMeta}, "format"...)
@@ -214,15 +214,17 @@ func TestFormatUpgrade(t *testing.T) {
 		}
 		s.Close()
 	}
-	setFormat("2")
-	s = openTest(t, dir, Options{})
-	v, closer, err := s.db.Get(key)
-	if err != nil || string(v) != formatVersion {
-		t.Fatalf("format after opening a format 2 store: %q, %v", v, err)
-	}
-	closer.Close()
-	if ci, ok := s.ChannelInfo(hive); !ok || len(ci.Fields) != 1 {
-		t.Errorf("upgraded store lost its channel: %+v", ci)
+	for _, old := range []string{"2", "3"} {
+		setFormat(old)
+		s = openTest(t, dir, Options{})
+		v, closer, err := s.db.Get(key)
+		if err != nil || string(v) != formatVersion {
+			t.Fatalf("format after opening a format %s store: %q, %v", old, v, err)
+		}
+		closer.Close()
+		if ci, ok := s.ChannelInfo(hive); !ok || len(ci.Fields) != 1 {
+			t.Errorf("a store upgraded from format %s lost its channel: %+v", old, ci)
+		}
 	}
 	setFormat("9")
 	if s2, err := Open(Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), `format "9"`) {
