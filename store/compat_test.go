@@ -15,13 +15,14 @@ import (
 	"github.com/apiary-hive/apiary/store"
 )
 
-// testdata/store-format1.tar.gz is a data directory written by the store
-// before Rice-coded columns (chunk version 1, uvarint columns), with
-// compatReadings sealed into chunks and rollups. It was made by running
-// this test with APIARY_COMPAT_FIXTURE_OUT set, on that code:
+// testdata/store-format3.tar.gz is a data directory of store format 3,
+// written before Rice-coded columns (chunk version 1, uvarint columns),
+// with compatReadings sealed into chunks and rollups. It was made by
+// running this test with APIARY_COMPAT_FIXTURE_OUT set, on that code
+// (commit 39bbdd0), without the file's LOCK:
 //
-//	APIARY_COMPAT_FIXTURE_OUT=/tmp/fx go test -run TestReadsFormat1Store ./store
-//	tar -C /tmp/fx -czf store/testdata/store-format1.tar.gz .
+//	APIARY_COMPAT_FIXTURE_OUT=/tmp/fx go test -run TestReadsFormat3Store ./store
+//	tar -C /tmp/fx --exclude=LOCK -czf store/testdata/store-format3.tar.gz .
 
 var compatNow = time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC)
 
@@ -68,7 +69,7 @@ func compatReadings() []store.Reading {
 	return out
 }
 
-func TestReadsFormat1Store(t *testing.T) {
+func TestReadsFormat3Store(t *testing.T) {
 	ctx := context.Background()
 	if out := os.Getenv("APIARY_COMPAT_FIXTURE_OUT"); out != "" {
 		s, err := store.Open(store.Options{Dir: out, BallastBytes: -1, Now: func() time.Time { return compatNow }})
@@ -88,7 +89,7 @@ func TestReadsFormat1Store(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	untarGz(t, filepath.Join("testdata", "store-format1.tar.gz"), dir)
+	untarGz(t, filepath.Join("testdata", "store-format3.tar.gz"), dir)
 	s, err := store.Open(store.Options{Dir: dir, BallastBytes: -1, Now: func() time.Time { return compatNow }})
 	if err != nil {
 		t.Fatal(err)
