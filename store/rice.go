@@ -99,8 +99,8 @@ func planRice(ms []int64) ricePlan {
 	}
 	base := int64(math.Round(sum / float64(max(1, len(ms)))))
 	// The sums of the three predictors' residuals, in one pass; a residual
-	// counts at most 2^40, so that no sum overflows.
-	const clamp = 1 << 40
+	// counts at most 2^32, so that no sum of up to 2^32 of them overflows.
+	const clamp = 1 << 32
 	var sums [3]uint64
 	for i := range ms {
 		sums[riceLevel] += min(zigzag(ms[i]-base), clamp)

@@ -159,3 +159,27 @@ func FuzzRiceRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// TestConstantHourRoundTrips: an hour of a 1-second clock whose fields are
+// constant or counters codes to a few dozen bytes for 3600 rows, and
+// reads back (a check that rows cost at least a bit refused it).
+func TestConstantHourRoundTrips(t *testing.T) {
+	var c codec
+	h := hourData{}
+	for i := range 3600 {
+		ts := int64(1_764_000_000+i) * 1e9
+		h.put(1, ts, cell{num: 4.2})
+		h.put(2, ts, cell{num: float64(86400 + i)})
+	}
+	raw := c.encodeChunk(h)
+	if len(raw)*8 >= 3600 {
+		t.Fatalf("a chunk of %d bytes: the test wants rows that cost less than a bit", len(raw))
+	}
+	back := hourData{}
+	if err := c.decodeChunk(raw, nil, back.put); err != nil {
+		t.Fatalf("a %d-byte chunk of 3600 rows: %v", len(raw), err)
+	}
+	if back[1].len() != 3600 || back[2].len() != 3600 || back[2].nums[3599] != 86400+3599 {
+		t.Errorf("%d and %d values back", back[1].len(), back[2].len())
+	}
+}
