@@ -20,6 +20,10 @@ import (
 type arrivalClock struct {
 	mu   sync.Mutex
 	last map[string]time.Time
+	// floor is the latest time of the sources forgotten all at once: a
+	// source the clock does not know is stamped after it, since it may be
+	// one of them.
+	floor time.Time
 }
 
 // maxArrivalSources bounds the channels (or, for HTTP routes whose body
@@ -38,19 +42,47 @@ func (c *arrivalClock) stamp(source string, now time.Time) time.Time {
 	t := now.Truncate(time.Millisecond)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if last, ok := c.last[source]; ok && !t.After(last) {
-		t = last.Add(time.Microsecond)
-	}
-	if _, ok := c.last[source]; !ok && len(c.last) >= maxArrivalSources {
-		for s, last := range c.last {
-			if now.Sub(last) > time.Second {
-				delete(c.last, s)
-			}
-		}
+	last, ok := c.last[source]
+	if !ok {
+		last = c.floor
 		if len(c.last) >= maxArrivalSources {
-			clear(c.last)
+			c.forget(now)
 		}
+	}
+	if !t.After(last) {
+		t = last.Add(time.Microsecond)
 	}
 	c.last[source] = t
 	return t
+}
+
+// advance notes that a message for source used times up to t (a batch
+// whose readings took its time of arrival, a microsecond apart), so that
+// the next message is stamped after them.
+func (c *arrivalClock) advance(source string, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if last, ok := c.last[source]; ok && t.After(last) {
+		c.last[source] = t
+	}
+}
+
+// forget drops the sources not heard from in the last second (no new
+// message can come before their times any more), or, if every one was,
+// all of them, remembering the latest of their times as the floor.
+func (c *arrivalClock) forget(now time.Time) {
+	for s, last := range c.last {
+		if now.Sub(last) > time.Second {
+			delete(c.last, s)
+		}
+	}
+	if len(c.last) < maxArrivalSources {
+		return
+	}
+	for _, last := range c.last {
+		if last.After(c.floor) {
+			c.floor = last
+		}
+	}
+	clear(c.last)
 }

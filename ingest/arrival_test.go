@@ -36,6 +36,52 @@ func TestArrivalClock(t *testing.T) {
 	}
 }
 
+// TestArrivalClockForgetsSafely: when more sources than it remembers were
+// all heard from within the last second, the clock forgets them all, and
+// a forgotten source is still stamped after its last time.
+func TestArrivalClockForgetsSafely(t *testing.T) {
+	c := newArrivalClock()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	first := c.stamp("node-0", now)
+	var last time.Time
+	for i := 1; i <= maxArrivalSources; i++ {
+		last = c.stamp(fmt.Sprint("node-", i), now)
+	}
+	if len(c.last) > maxArrivalSources {
+		t.Fatalf("%d sources remembered, want at most %d", len(c.last), maxArrivalSources)
+	}
+	if _, ok := c.last["node-0"]; ok {
+		t.Fatal("the flood did not make the clock forget")
+	}
+	if again := c.stamp("node-0", now); !again.After(first) || !again.After(last) {
+		t.Errorf("node-0 again at %s, after %s and %s the first time", again, first, last)
+	}
+}
+
+// TestBatchAfterSingleInOneMillisecond: a batch without times right after
+// a single reading of the same node keeps all three values; the next
+// message comes after the batch.
+func TestBatchAfterSingleInOneMillisecond(t *testing.T) {
+	s := newHTTPSite(t)
+	now := time.Now().Truncate(time.Millisecond)
+	for i, payload := range []string{`{"w": 1}`, `[{"w": 2}, {"w": 3}]`, `{"w": 4}`} {
+		msg := Message{Transport: "mqtt", Source: "hiveeyes/ms/test/hive/data.json", Payload: []byte(payload), QoS: 1,
+			Received: now.Add(time.Duration(i) * 100 * time.Microsecond)}
+		if _, err := s.in.HandleTopic(context.Background(), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pts := s.points(t, "hiveeyes/ms/test/hive", "w")
+	if len(pts) != 4 {
+		t.Fatalf("%v, want 4 points", pts)
+	}
+	for i, p := range pts {
+		if p.Value != float64(i+1) {
+			t.Errorf("point %d: %v, want %d (in the order sent)", i, p, i+1)
+		}
+	}
+}
+
 // TestMessagesInOneMillisecondKeepTheirReadings: messages of one node
 // without times, arriving within a millisecond, are a point each, also
 // when they come on different topics of the channel (WeeWX sends a record

@@ -251,7 +251,7 @@ func (in *Ingester) kotoriHTTP(r *http.Request, m Message, rest string) (Outcome
 	if herr := in.checkBody(m, addr.Channel, r); herr != nil {
 		return Outcome{Channel: addr.Channel}, herr
 	}
-	m.Received = in.clock.stamp(addr.Channel.String(), m.Received)
+	in.stampArrival(&m, addr.Channel.String())
 	res, err := decode.Decode(addr.Slot, m.Payload, in.decodeOptions(m.Received, addr.Channel.Realm))
 	if errors.Is(err, decode.ErrIgnored) || errors.Is(err, decode.ErrUnknownSlot) {
 		return Outcome{Channel: addr.Channel}, in.notAnEndpoint(m, addr.Channel, addr.Slot)
@@ -276,7 +276,7 @@ func (in *Ingester) endpoint(r *http.Request, m Message, ch store.Channel, slot 
 		return Outcome{Channel: ch}, herr
 	}
 	ctype := mediaType(r)
-	m.Received = in.clock.stamp(ch.String(), m.Received)
+	in.stampArrival(&m, ch.String())
 	opts := in.decodeOptions(m.Received, ch.Realm)
 	var res decode.Result
 	var err error
@@ -434,7 +434,7 @@ func (in *Ingester) routeHTTP(r *http.Request, m Message, rt address.Route, caps
 	}
 	realm, _, _ := strings.Cut(rt.Channel, "/")
 	// The channel comes of the body here: the path stands in for it.
-	m.Received = in.clock.stamp(r.URL.Path, m.Received)
+	in.stampArrival(&m, r.URL.Path)
 	opts := in.decodeOptions(m.Received, realm)
 	query := r.URL.Query()
 	vars := func(found map[string]string) address.Vars {

@@ -445,8 +445,8 @@ func TestRedeliveredBatch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if pts := s.points(t, "hiveeyes/dup/test/hive", "w"); len(pts) != 3 || pts[2].Value != 3 || !pts[2].Time.Equal(t0.Truncate(time.Millisecond)) {
-		t.Errorf("%v, want 1, 2, 3 once, the last at the first arrival", pts)
+	if pts := s.points(t, "hiveeyes/dup/test/hive", "w"); len(pts) != 3 || pts[0].Value != 1 || !pts[0].Time.Equal(t0.Truncate(time.Millisecond)) {
+		t.Errorf("%v, want 1, 2, 3 once, the first at the first arrival", pts)
 	}
 }
 

@@ -164,6 +164,21 @@ type Message struct {
 	// Replayed (external broker): a retained message replayed on
 	// subscription; it is stored only when it differs from what is stored.
 	Replayed bool
+
+	// arrivalKey is what the arrival clock stamped Received for (see
+	// stampArrival); empty when it did not.
+	arrivalKey string
+}
+
+// stampArrival sets m's time of arrival by the arrival clock, for key: the
+// channel, or the path of an HTTP route whose body names the channel.
+// A message stamped for key already keeps its time.
+func (in *Ingester) stampArrival(m *Message, key string) {
+	if m.arrivalKey == key {
+		return
+	}
+	m.Received = in.clock.stamp(key, m.Received)
+	m.arrivalKey = key
 }
 
 // HandleMQTT is the embedded broker's handler: it returns an error only
@@ -208,7 +223,7 @@ func (in *Ingester) HandleTopic(ctx context.Context, m Message) (Outcome, error)
 		in.fail(m, addr.Channel, err)
 		return Outcome{Channel: addr.Channel}, err
 	}
-	m.Received = in.clock.stamp(addr.Channel.String(), m.Received)
+	in.stampArrival(&m, addr.Channel.String())
 	if m.QoS > 0 {
 		m.Received = in.recent.arrival(m.Source, m.Payload, m.Received, m.Duplicate, m.Relayed)
 	}
@@ -265,7 +280,9 @@ func (in *Ingester) Store(ctx context.Context, m Message, ch store.Channel, res 
 		}
 		return out, decodeErr
 	}
-	spreadArrivals(res.Readings, m.Received)
+	if last := spreadArrivals(res.Readings, m.Received); m.arrivalKey != "" {
+		in.clock.advance(m.arrivalKey, last)
+	}
 	res.Readings = in.mask(ch, res.Readings)
 	if m.Replayed {
 		res.Readings = in.dropStale(ch, m.Received, res.Readings)
@@ -302,24 +319,20 @@ func (in *Ingester) Store(ctx context.Context, m Message, ch store.Channel, res 
 
 // spreadArrivals gives the readings of one message that took its time of
 // arrival (a JSON batch or CSV lines without times) times a microsecond
-// apart, in their order, the last at the time of arrival: at one time they
+// apart, in their order, the first at the time of arrival: at one time they
 // would overwrite each other, and "Received #3 readings" would be true of
-// one. Ending at the arrival keeps them before the next message's. A
-// redelivery keeps its first arrival, so it gets the same times and
-// overwrites, as it should.
-func spreadArrivals(readings []store.Reading, arrival time.Time) {
+// one. It returns the last time it gave, which the arrival clock then
+// stamps the next message of the channel after. A redelivery keeps its
+// first arrival, so it gets the same times and overwrites, as it should.
+func spreadArrivals(readings []store.Reading, arrival time.Time) time.Time {
 	n := 0
-	for _, r := range readings {
-		if r.Time.Equal(arrival) {
+	for i := range readings {
+		if readings[i].Time.Equal(arrival) {
+			readings[i].Time = arrival.Add(time.Duration(n) * time.Microsecond)
 			n++
 		}
 	}
-	for i := range readings {
-		if n > 1 && readings[i].Time.Equal(arrival) {
-			n--
-			readings[i].Time = arrival.Add(-time.Duration(n) * time.Microsecond)
-		}
-	}
+	return arrival.Add(time.Duration(max(0, n-1)) * time.Microsecond)
 }
 
 // fail records a problem with a message in the error log.
