@@ -28,10 +28,17 @@ const (
 )
 
 // maxChunkRows bounds the times a chunk may say it holds, so that a
-// corrupt count cannot make its decoding allocate without bound: 2^26 is
-// a reading every 54 µs for the whole hour, for one node, far beyond what
-// a seal holds in memory to write.
-const maxChunkRows = 1 << 26
+// corrupt count cannot make its decoding allocate without bound. 2^24 is
+// a reading every 215 µs for the whole hour: a seal holds a node's hour in
+// memory, about 16 bytes a value, so that such an hour of 20 fields (5
+// GiB) could not be sealed in the first place.
+const maxChunkRows = 1 << 24
+
+// maxChunkCells bounds rows × columns, the values a chunk may decode to:
+// all-zero Rice columns make n values of a few bytes each, so a corrupt
+// chunk (a crafted backup) could otherwise cost minutes of decoding. 2^28
+// values would take 4 GiB to seal.
+const maxChunkCells = 1 << 28
 
 // cell is one value of one series at one time.
 type cell struct {
@@ -329,6 +336,9 @@ func (c *codec) decodeChunk(raw []byte, want map[uint32]bool, fn func(series uin
 		times[i] *= unit
 	}
 	cols := r.uvarint()
+	if cols > uint64(len(b)) || uint64(n)*cols > maxChunkCells {
+		return errShort // every column takes bytes; see maxChunkCells
+	}
 	for i := uint64(0); i < cols && r.err == nil; i++ {
 		s := uint32(r.uvarint())
 		col := r.bytes(int(r.uvarint()))

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -181,5 +182,23 @@ func TestConstantHourRoundTrips(t *testing.T) {
 	}
 	if back[1].len() != 3600 || back[2].len() != 3600 || back[2].nums[3599] != 86400+3599 {
 		t.Errorf("%d and %d values back", back[1].len(), back[2].len())
+	}
+}
+
+// TestChunkDecodeIsBounded: a chunk that claims more values than a seal
+// can write is refused at once, before any column is decoded.
+func TestChunkDecodeIsBounded(t *testing.T) {
+	var c codec
+	// Version 2, 2^24 rows, unit ns, an all-zero time column, then 64
+	// all-zero columns: 2^30 values from a few hundred bytes.
+	b := binary.AppendUvarint([]byte{chunkVersion}, maxChunkRows)
+	b = append(b, 0, colRice, 0, riceDoD<<6|riceAllZero, 0, 0)
+	b = binary.AppendUvarint(b, 64)
+	for s := range 64 {
+		b = append(b, byte(s+1), 5, 0, colRice, 0, riceLevel<<6|riceAllZero, 0)
+	}
+	decoded := 0
+	if err := c.decodeChunk(b, nil, func(uint32, int64, cell) { decoded++ }); err == nil || decoded > 0 {
+		t.Errorf("a chunk of %d bytes claiming 2^30 values: %d decoded, error %v", len(b), decoded, err)
 	}
 }
