@@ -349,19 +349,25 @@ func readInts(r *reader, n int, dod bool) []int64 {
 
 func readNumbers(r *reader, n int) []float64 {
 	kind := r.byte()
-	out := make([]float64, 0, min(n, len(r.b)))
+	var out []float64
 	switch kind {
 	case colDelta, colDoD:
+		out = make([]float64, 0, min(n, len(r.b)))
 		e := int(r.byte()) % len(pow10)
 		for _, m := range readInts(r, n, kind == colDoD) {
 			out = append(out, fromMantissa(m, e))
 		}
 	case colRice:
+		// A Rice column may hold more values than bytes: size by what
+		// it decoded to.
 		e := int(r.byte()) % len(pow10)
-		for _, m := range readRice(r, n) {
-			out = append(out, fromMantissa(m, e))
+		ms := readRice(r, n)
+		out = make([]float64, len(ms))
+		for i, m := range ms {
+			out[i] = fromMantissa(m, e)
 		}
 	case colFloat:
+		out = make([]float64, 0, min(n, len(r.b)/8))
 		for i := 0; i < n && r.err == nil; i++ {
 			out = append(out, math.Float64frombits(r.u64()))
 		}
