@@ -43,7 +43,7 @@ func compatReadings() []store.Reading {
 				"temperature": math.Round((34.8+float64(i*17%21-10)*0.01)*100) / 100,
 				"uptime":      float64(i * 37),
 				"ratio":       1 / float64(i+3),
-				"big":         float64(1<<53 - 1 - i),
+				"big":         float64(int64(1<<53-1) - int64(i)),
 				"cold":        math.Round((-273.15+float64(i%5)*0.001)*1000) / 1000,
 			},
 		}
