@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/apiary-hive/apiary/store"
 )
 
 func TestArrivalClock(t *testing.T) {
@@ -58,20 +60,29 @@ func TestArrivalClockForgetsSafely(t *testing.T) {
 	}
 }
 
-// TestBatchAfterSingleInOneMillisecond: a batch without times right after
-// a single reading of the same node keeps all three values; the next
-// message comes after the batch.
-func TestBatchAfterSingleInOneMillisecond(t *testing.T) {
+// sendWithinAMillisecond hands the messages (topic and payload) to the
+// ingester at QoS 1, 100 µs apart from now, and returns the points of the
+// node's field w, which the test's messages write.
+func sendWithinAMillisecond(t *testing.T, now time.Time, msgs [][2]string) []store.Point {
+	t.Helper()
 	s := newHTTPSite(t)
-	now := time.Now().Truncate(time.Millisecond)
-	for i, payload := range []string{`{"w": 1}`, `[{"w": 2}, {"w": 3}]`, `{"w": 4}`} {
-		msg := Message{Transport: "mqtt", Source: "hiveeyes/ms/test/hive/data.json", Payload: []byte(payload), QoS: 1,
+	for i, m := range msgs {
+		msg := Message{Transport: "mqtt", Source: m[0], Payload: []byte(m[1]), QoS: 1,
 			Received: now.Add(time.Duration(i) * 100 * time.Microsecond)}
 		if _, err := s.in.HandleTopic(context.Background(), msg); err != nil {
 			t.Fatal(err)
 		}
 	}
-	pts := s.points(t, "hiveeyes/ms/test/hive", "w")
+	return s.points(t, "hiveeyes/ms/test/hive", "w")
+}
+
+// TestBatchAfterSingleInOneMillisecond: a batch without times right after
+// a single reading of the same node keeps all three values; the next
+// message comes after the batch.
+func TestBatchAfterSingleInOneMillisecond(t *testing.T) {
+	const topic = "hiveeyes/ms/test/hive/data.json"
+	pts := sendWithinAMillisecond(t, time.Now().Truncate(time.Millisecond),
+		[][2]string{{topic, `{"w": 1}`}, {topic, `[{"w": 2}, {"w": 3}]`}, {topic, `{"w": 4}`}})
 	if len(pts) != 4 {
 		t.Fatalf("%v, want 4 points", pts)
 	}
@@ -87,20 +98,12 @@ func TestBatchAfterSingleInOneMillisecond(t *testing.T) {
 // when they come on different topics of the channel (WeeWX sends a record
 // as a whole and value by value).
 func TestMessagesInOneMillisecondKeepTheirReadings(t *testing.T) {
-	s := newHTTPSite(t)
 	now := time.Now().Truncate(time.Millisecond)
-	for i, m := range []struct{ topic, payload string }{
+	pts := sendWithinAMillisecond(t, now, [][2]string{
 		{"hiveeyes/ms/test/hive/data.json", `{"w": 1}`},
 		{"hiveeyes/ms/test/hive/data.json", `{"w": 2}`},
 		{"hiveeyes/ms/test/hive/data/w", `3`},
-	} {
-		msg := Message{Transport: "mqtt", Source: m.topic, Payload: []byte(m.payload), QoS: 1,
-			Received: now.Add(time.Duration(i) * 100 * time.Microsecond)}
-		if _, err := s.in.HandleTopic(context.Background(), msg); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pts := s.points(t, "hiveeyes/ms/test/hive", "w")
+	})
 	if len(pts) != 3 {
 		t.Fatalf("%v, want 3 points", pts)
 	}
