@@ -259,7 +259,7 @@ func (c *codec) encodeChunk(h hourData) []byte {
 	b = append(b, chunkVersion)
 	b = binary.AppendUvarint(b, uint64(len(times)))
 	b = append(b, byte(code))
-	b = appendRice(b, scaled, 0, planRice(scaled))
+	b = appendRice(b, scaled, 0)
 
 	series := make([]uint32, 0, len(h))
 	for s := range h {

@@ -279,7 +279,7 @@ func appendNumbers(b []byte, vals []float64) []byte {
 			ms[i] = m
 		}
 		if ok {
-			return appendRice(b, ms, e, planRice(ms))
+			return appendRice(b, ms, e)
 		}
 	}
 	b = append(b, colFloat)
@@ -349,30 +349,29 @@ func readInts(r *reader, n int, dod bool) []int64 {
 
 func readNumbers(r *reader, n int) []float64 {
 	kind := r.byte()
-	var out []float64
 	switch kind {
 	case colDelta, colDoD:
-		out = make([]float64, 0, min(n, len(r.b)))
 		e := int(r.byte()) % len(pow10)
-		for _, m := range readInts(r, n, kind == colDoD) {
-			out = append(out, fromMantissa(m, e))
-		}
+		return fromMantissas(readInts(r, n, kind == colDoD), e)
 	case colRice:
-		// A Rice column may hold more values than bytes: size by what
-		// it decoded to.
 		e := int(r.byte()) % len(pow10)
-		ms := readRice(r, n)
-		out = make([]float64, len(ms))
-		for i, m := range ms {
-			out[i] = fromMantissa(m, e)
-		}
+		return fromMantissas(readRice(r, n), e)
 	case colFloat:
-		out = make([]float64, 0, min(n, len(r.b)/8))
+		out := make([]float64, 0, min(n, len(r.b)/8))
 		for i := 0; i < n && r.err == nil; i++ {
 			out = append(out, math.Float64frombits(r.u64()))
 		}
-	default:
-		r.err = fmt.Errorf("store: unknown column encoding %d", kind)
+		return out
+	}
+	r.err = fmt.Errorf("store: unknown column encoding %d", kind)
+	return nil
+}
+
+// fromMantissas is ms as decimals with e fraction digits.
+func fromMantissas(ms []int64, e int) []float64 {
+	out := make([]float64, len(ms))
+	for i, m := range ms {
+		out[i] = fromMantissa(m, e)
 	}
 	return out
 }

@@ -117,7 +117,7 @@ func TestRiceBeatsUvarints(t *testing.T) {
 		for i := range ms {
 			ms[i] = int64(math.Round((30 + float64(i)*0.01 + rng.NormFloat64()*tc.noise) * p))
 		}
-		rice := len(appendRice(nil, ms, tc.digits, planRice(ms)))
+		rice := len(appendRice(nil, ms, tc.digits))
 		uvarints := len(appendInts(nil, ms, false)) + 2
 		if float64(rice) > tc.most*float64(uvarints) {
 			t.Errorf("%s: %d bytes as Rice codes, %d as uvarints; want at most %.0f%%", tc.name, rice, uvarints, 100*tc.most)
@@ -146,7 +146,7 @@ func FuzzRiceRoundTrip(f *testing.F) {
 			// Spreads from a few bits to the whole 53 of a mantissa.
 			ms = append(ms, int64(int16(data[i])<<8|int16(data[i+1]))<<(shift%38))
 		}
-		b := appendRice(nil, ms, 0, planRice(ms))
+		b := appendRice(nil, ms, 0)
 		r := reader{b: b}
 		kind, _ := r.byte(), r.byte()
 		got := readRice(&r, len(ms))
